@@ -25,19 +25,18 @@ class ByteView {
  public:
   constexpr ByteView() = default;
   constexpr ByteView(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  ByteView(const Bytes& v)
-      : data_(v.data()), size_(v.size()) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  ByteView(const Bytes& v) : data_(v.data()), size_(v.size()) {}
   template <size_t N>
-  constexpr ByteView(const std::array<uint8_t, N>& a)  // NOLINT(google-explicit-constructor)
-      : data_(a.data()), size_(N) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  constexpr ByteView(const std::array<uint8_t, N>& a) : data_(a.data()), size_(N) {}
   explicit ByteView(std::string_view s)
       : data_(reinterpret_cast<const uint8_t*>(s.data())), size_(s.size()) {}
 #if __cplusplus >= 202002L
-  constexpr ByteView(std::span<const uint8_t> s)  // NOLINT(google-explicit-constructor)
-      : data_(s.data()), size_(s.size()) {}
-  constexpr operator std::span<const uint8_t>() const {  // NOLINT(google-explicit-constructor)
-    return {data_, size_};
-  }
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  constexpr ByteView(std::span<const uint8_t> s) : data_(s.data()), size_(s.size()) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  constexpr operator std::span<const uint8_t>() const { return {data_, size_}; }
 #endif
 
   constexpr const uint8_t* data() const { return data_; }
