@@ -1,0 +1,380 @@
+#include "sim/tcp_stream_transport.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include <ns3/boolean.h>
+#include <ns3/inet-socket-address.h>
+#include <ns3/packet.h>
+#include <ns3/tcp-socket-factory.h>
+#include <ns3/uinteger.h>
+
+#include "sim/ns3_host.h"
+
+namespace loom::sim {
+
+namespace {
+
+// Largest TCP payload in a 1500-byte IP packet (20 IP + 20 TCP); ns-3's
+// own default is 536.
+constexpr uint32_t kSegmentSize = 1460;
+
+std::string describe(ns3::Socket::SocketErrno error) {
+  switch (error) {
+    case ns3::Socket::ERROR_NOROUTETOHOST:
+      return "no route to host";
+    case ns3::Socket::ERROR_ADDRINUSE:
+      return "address in use";
+    case ns3::Socket::ERROR_ADDRNOTAVAIL:
+      return "address not available";
+    case ns3::Socket::ERROR_SHUTDOWN:
+      return "shut down";
+    case ns3::Socket::ERROR_NOTCONN:
+      return "not connected";
+    default:
+      return "socket error " + std::to_string(static_cast<int>(error));
+  }
+}
+
+Endpoint endpoint_of(const ns3::Address& address) {
+  if (!ns3::InetSocketAddress::IsMatchingType(address)) return {};
+  const auto inet = ns3::InetSocketAddress::ConvertFrom(address);
+  return {from_ns3(inet.GetIpv4()), inet.GetPort()};
+}
+
+using SocketCallback = ns3::Callback<void, ns3::Ptr<ns3::Socket>>;
+
+}  // namespace
+
+// --- TcpStream ---
+
+TcpStream::TcpStream(Ns3Host& host, TcpStreamTransport& transport, ns3::Ptr<ns3::Socket> socket)
+    : host_(&host), transport_(&transport), socket_(socket) {
+  ns3::Address address;
+  if (socket_->GetSockName(address) == 0) local_ = endpoint_of(address);
+  if (socket_->GetPeerName(address) == 0) remote_ = endpoint_of(address);
+}
+
+void TcpStream::start() {
+  std::weak_ptr<TcpStream> weak = shared_from_this();
+  socket_->SetRecvCallback(SocketCallback([weak](ns3::Ptr<ns3::Socket>) {
+    if (auto self = weak.lock()) self->on_readable();
+  }));
+  socket_->SetSendCallback(
+      ns3::Callback<void, ns3::Ptr<ns3::Socket>, uint32_t>([weak](ns3::Ptr<ns3::Socket>, uint32_t) {
+        if (auto self = weak.lock()) self->on_send_room();
+      }));
+  socket_->SetCloseCallbacks(SocketCallback([weak](ns3::Ptr<ns3::Socket>) {
+                               if (auto self = weak.lock()) self->on_peer_close(false);
+                             }),
+                             SocketCallback([weak](ns3::Ptr<ns3::Socket>) {
+                               if (auto self = weak.lock()) self->on_peer_close(true);
+                             }));
+  // Bytes may already wait in the socket (they came with the handshake).
+  host_->later([weak] {
+    if (auto self = weak.lock()) self->on_readable();
+  });
+}
+
+void TcpStream::detach() {
+  state_ = State::done;
+  host_ = nullptr;
+  transport_ = nullptr;
+}
+
+void TcpStream::set_handlers(Handlers handlers) {
+  if (state_ == State::done || state_ == State::closing) return;
+  handlers_ = std::move(handlers);
+  have_handlers_ = true;
+  if ((!held_.empty() || state_ == State::ended) && !flush_scheduled_) {
+    // Delivered from the event loop, never from inside this call.
+    flush_scheduled_ = true;
+    std::weak_ptr<TcpStream> weak = shared_from_this();
+    host_->later([weak] {
+      if (auto self = weak.lock()) self->flush_held();
+    });
+  }
+}
+
+void TcpStream::write(ByteView bytes) {
+  if (state_ != State::open || bytes.empty()) return;
+  queue_.push_back(bytes.to_bytes());
+  pending_ += bytes.size();
+  drain();
+}
+
+void TcpStream::close() {
+  auto self = shared_from_this();
+  if (state_ == State::open) {
+    state_ = State::closing;
+    held_.clear();
+    drain();
+    if (state_ == State::closing && queue_.empty()) finish();
+  } else if (state_ == State::ended) {
+    finish();  // the peer is gone; nothing is reported any more
+  }
+}
+
+void TcpStream::on_readable() {
+  auto self = shared_from_this();
+  while (state_ != State::done) {
+    ns3::Ptr<ns3::Packet> packet = socket_->Recv();
+    if (!packet || packet->GetSize() == 0) break;
+    if (state_ == State::closing) continue;  // closed by us: discarded
+    read_buffer_.resize(packet->GetSize());
+    packet->CopyData(read_buffer_.data(), packet->GetSize());
+    deliver(read_buffer_);
+  }
+}
+
+void TcpStream::deliver(ByteView bytes) {
+  if (!have_handlers_ || flush_scheduled_) {
+    held_.insert(held_.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  // A copy: the handler may replace the handlers while it runs.
+  auto on_data = handlers_.on_data;
+  if (on_data) host_->deliver([&] { on_data(bytes); });
+}
+
+void TcpStream::flush_held() {
+  flush_scheduled_ = false;
+  if (state_ == State::done || state_ == State::closing) {
+    held_.clear();
+    return;
+  }
+  if (!held_.empty()) {
+    Bytes bytes = std::move(held_);
+    held_.clear();
+    deliver(bytes);
+  }
+  if (state_ == State::ended && !flush_scheduled_) report_end();
+}
+
+void TcpStream::on_send_room() {
+  auto self = shared_from_this();
+  if (state_ != State::open && state_ != State::closing) return;
+  drain();
+  if (state_ == State::closing && queue_.empty()) finish();
+}
+
+void TcpStream::on_peer_close(bool error) {
+  auto self = shared_from_this();
+  if (state_ == State::open) {
+    on_readable();  // what the peer sent before closing comes first
+    if (state_ != State::open) return;
+    if (error) {
+      end(make_error("connection with " + remote_.to_string() +
+                     " broken: " + describe(socket_->GetErrno())));
+    } else {
+      end(make_error("connection with " + remote_.to_string() + " closed by peer"));
+    }
+  } else if (state_ == State::closing) {
+    finish();  // we were still sending; the peer will not read it
+  }
+}
+
+void TcpStream::drain() {
+  while (!queue_.empty()) {
+    const uint32_t room = socket_->GetTxAvailable();
+    if (room == 0) return;
+    const Bytes& front = queue_.front();
+    const auto count = static_cast<uint32_t>(std::min<size_t>(room, front.size() - front_offset_));
+    const int sent = socket_->Send(ns3::Create<ns3::Packet>(front.data() + front_offset_, count));
+    if (sent <= 0) {
+      // The socket had room and refused: it is no longer connected. Reported
+      // from the event loop, since drain() runs inside write().
+      queue_.clear();
+      front_offset_ = 0;
+      pending_ = 0;
+      std::weak_ptr<TcpStream> weak = shared_from_this();
+      const std::string reason = describe(socket_->GetErrno());
+      host_->later([weak, reason] {
+        auto self = weak.lock();
+        if (!self) return;
+        if (self->state_ == State::open) {
+          self->end(
+              make_error("connection with " + self->remote_.to_string() + " broken: " + reason));
+        } else if (self->state_ == State::closing) {
+          self->finish();
+        }
+      });
+      return;
+    }
+    front_offset_ += static_cast<size_t>(sent);
+    pending_ -= static_cast<size_t>(sent);
+    if (front_offset_ == front.size()) {
+      queue_.pop_front();
+      front_offset_ = 0;
+    }
+  }
+}
+
+void TcpStream::end(Error error) {
+  state_ = State::ended;
+  end_error_ = std::move(error);
+  queue_.clear();
+  front_offset_ = 0;
+  pending_ = 0;
+  // Without handlers yet, set_handlers() schedules the report; with a flush
+  // pending, the flush reports after the held bytes.
+  if (have_handlers_ && !flush_scheduled_) report_end();
+}
+
+void TcpStream::report_end() {
+  auto self = shared_from_this();
+  auto on_close = handlers_.on_close;
+  Ns3Host* host = host_;
+  finish();
+  if (on_close) host->deliver([&] { on_close(end_error_); });
+}
+
+void TcpStream::finish() {
+  auto self = shared_from_this();
+  if (state_ == State::done) return;
+  state_ = State::done;
+  queue_.clear();
+  front_offset_ = 0;
+  pending_ = 0;
+  held_.clear();
+  socket_->Close();  // TCP sends what its buffer holds, then FIN
+  transport_->forget(this);
+}
+
+// --- TcpStreamTransport ---
+
+TcpStreamTransport::~TcpStreamTransport() {
+  for (auto& [port, listener] : listeners_) {
+    listener.socket->SetAcceptCallback(
+        ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+        ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>());
+  }
+  for (auto& [id, attempt] : attempts_) {
+    attempt.socket->TraceDisconnectWithoutContext("Rx", attempt.on_segment);
+    attempt.socket->SetConnectCallback(SocketCallback(), SocketCallback());
+    attempt.socket->SetCloseCallbacks(SocketCallback(), SocketCallback());
+  }
+  for (auto& [raw, stream] : streams_) stream->detach();
+}
+
+ns3::Ptr<ns3::Socket> TcpStreamTransport::new_socket() {
+  auto socket = ns3::Socket::CreateSocket(host_.node(), ns3::TcpSocketFactory::GetTypeId());
+  socket->SetAttribute("SegmentSize", ns3::UintegerValue(kSegmentSize));
+  // ns-3 3.37 with timestamps on silently drops a RST without the option in
+  // SYN_SENT, so a refused connect would only fail after the SYN retries
+  // (about three minutes). Without them a refusal fails at once.
+  socket->SetAttribute("Timestamp", ns3::BooleanValue(false));
+  return socket;
+}
+
+Result<void> TcpStreamTransport::listen(uint16_t port, AcceptHandler on_accept) {
+  const std::string where = Endpoint{host_.address(), port}.to_string();
+  if (listeners_.count(port) != 0) return make_error("cannot listen on " + where + ": in use");
+  auto socket = new_socket();
+  if (socket->Bind(ns3::InetSocketAddress(to_ns3(host_.address()), port)) != 0 ||
+      socket->Listen() != 0) {
+    const std::string reason = describe(socket->GetErrno());
+    socket->Close();
+    return make_error("cannot listen on " + where + ": " + reason);
+  }
+  socket->SetAcceptCallback(
+      ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+      ns3::Callback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>(
+          [this, port](ns3::Ptr<ns3::Socket> accepted_socket, const ns3::Address&) {
+            accepted(port, accepted_socket);
+          }));
+  listeners_.emplace(port, Listener{socket, std::move(on_accept)});
+  return {};
+}
+
+void TcpStreamTransport::accepted(uint16_t port, ns3::Ptr<ns3::Socket> socket) {
+  auto it = listeners_.find(port);
+  if (it == listeners_.end()) {
+    socket->Close();
+    return;
+  }
+  AcceptHandler on_accept = it->second.on_accept;
+  auto stream = adopt(socket);
+  host_.deliver([&] { on_accept(stream); });
+}
+
+void TcpStreamTransport::connect(const Endpoint& to, ConnectHandler on_done) {
+  const uint64_t id = ++next_attempt_;
+  auto socket = new_socket();
+  // ns-3 3.37 ignores a RST|ACK in SYN_SENT (it takes it for a stray ACK)
+  // and would only give up after its SYN retries; a refusal is seen here.
+  SegmentTrace on_segment([this, id](ns3::Ptr<const ns3::Packet>, const ns3::TcpHeader& header,
+                                     ns3::Ptr<const ns3::TcpSocketBase>) {
+    if (header.GetFlags() & ns3::TcpHeader::RST) {
+      host_.later([this, id] { connect_failed(id, "connection refused"); });
+    }
+  });
+  socket->TraceConnectWithoutContext("Rx", on_segment);
+  attempts_.emplace(id, Attempt{socket, to, std::move(on_done), on_segment});
+  socket->SetConnectCallback(
+      SocketCallback([this, id](ns3::Ptr<ns3::Socket>) { connected(id); }),
+      SocketCallback([this, id](ns3::Ptr<ns3::Socket>) { connect_failed(id, "timed out"); }));
+  // Before the handshake completes, a close means a reset.
+  socket->SetCloseCallbacks(SocketCallback([this, id](ns3::Ptr<ns3::Socket>) {
+                              connect_failed(id, "connection refused");
+                            }),
+                            SocketCallback([this, id](ns3::Ptr<ns3::Socket>) {
+                              connect_failed(id, "connection refused");
+                            }));
+  const int bound = host_.address().is_any()
+                        ? socket->Bind()
+                        : socket->Bind(ns3::InetSocketAddress(to_ns3(host_.address()), 0));
+  if (bound != 0 || socket->Connect(ns3::InetSocketAddress(to_ns3(to.addr), to.port)) != 0) {
+    const std::string reason = describe(socket->GetErrno());
+    host_.later([this, id, reason] { connect_failed(id, reason); });
+  }
+}
+
+TcpStreamTransport::Attempt TcpStreamTransport::take_attempt(
+    std::map<uint64_t, Attempt>::iterator it) {
+  Attempt attempt = std::move(it->second);
+  attempts_.erase(it);
+  attempt.socket->TraceDisconnectWithoutContext("Rx", attempt.on_segment);
+  attempt.socket->SetConnectCallback(SocketCallback(), SocketCallback());
+  return attempt;
+}
+
+void TcpStreamTransport::connected(uint64_t id) {
+  auto it = attempts_.find(id);
+  if (it == attempts_.end()) return;
+  Attempt attempt = take_attempt(it);
+  auto stream = adopt(attempt.socket);
+  host_.deliver([&] { attempt.on_done(StreamPtr(stream)); });
+}
+
+void TcpStreamTransport::connect_failed(uint64_t id, const std::string& reason) {
+  auto it = attempts_.find(id);
+  if (it == attempts_.end()) return;
+  Attempt attempt = take_attempt(it);
+  attempt.socket->SetCloseCallbacks(SocketCallback(), SocketCallback());
+  attempt.socket->Close();  // stops the SYN retries
+  host_.deliver(
+      [&] { attempt.on_done(make_error("connect to " + attempt.to.to_string() + ": " + reason)); });
+}
+
+std::shared_ptr<TcpStream> TcpStreamTransport::adopt(ns3::Ptr<ns3::Socket> socket) {
+  auto stream = std::make_shared<TcpStream>(host_, *this, socket);
+  streams_.emplace(stream.get(), stream);
+  stream->start();
+  return stream;
+}
+
+void TcpStreamTransport::forget(const TcpStream* stream) { streams_.erase(stream); }
+
+// --- the factory ---
+
+std::unique_ptr<StreamTransport> make_stream_transport(StreamFidelity fidelity, Ns3Host& host) {
+  switch (fidelity) {
+    case StreamFidelity::tcp:
+      return std::make_unique<TcpStreamTransport>(host);
+  }
+  return std::make_unique<TcpStreamTransport>(host);
+}
+
+}  // namespace loom::sim

@@ -1,0 +1,121 @@
+// TcpStreamTransport: Host streams over ns-3's TCP, every segment simulated.
+//
+// Each Stream wraps one ns-3 TcpSocket. write() queues bytes and hands the
+// socket what its TX buffer takes, the rest as the send callback frees room;
+// pending() is what the socket has not taken yet. The transport keeps every
+// stream alive until it has ended (closed by us and drained, or ended by the
+// peer and reported), as a kernel keeps a socket after its last fd is gone.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <ns3/callback.h>
+#include <ns3/packet.h>
+#include <ns3/ptr.h>
+#include <ns3/socket.h>
+#include <ns3/tcp-header.h>
+#include <ns3/tcp-socket-base.h>
+
+#include "model/host.h"
+#include "sim/stream_transport.h"
+
+namespace loom::sim {
+
+class Ns3Host;
+class TcpStreamTransport;
+
+class TcpStream final : public Stream, public std::enable_shared_from_this<TcpStream> {
+ public:
+  TcpStream(Ns3Host& host, TcpStreamTransport& transport, ns3::Ptr<ns3::Socket> socket);
+  // Hooks the socket's callbacks to this stream; call once, after make_shared.
+  void start();
+  // The transport is going away with its host: no callback, no ns-3 call after.
+  void detach();
+
+  Endpoint local() const override { return local_; }
+  Endpoint remote() const override { return remote_; }
+  void set_handlers(Handlers handlers) override;
+  void write(ByteView bytes) override;
+  size_t pending() const override { return pending_; }
+  void close() override;
+  bool is_open() const override { return state_ == State::open; }
+
+ private:
+  enum class State {
+    open,
+    closing,  // close() called; draining the queue into the socket
+    ended,    // closed by the peer or broken; on_close to report
+    done,     // nothing more happens
+  };
+
+  void on_readable();
+  void on_send_room();
+  void on_peer_close(bool error);
+  void drain();
+  void deliver(ByteView bytes);
+  void flush_held();
+  void end(Error error);
+  void report_end();
+  void finish();
+
+  Ns3Host* host_;
+  TcpStreamTransport* transport_;
+  ns3::Ptr<ns3::Socket> socket_;
+  Endpoint local_;
+  Endpoint remote_;
+  State state_ = State::open;
+  Handlers handlers_;
+  bool have_handlers_ = false;
+  bool flush_scheduled_ = false;
+  Bytes held_;  // bytes that arrived before set_handlers(), or before a flush
+  Error end_error_;
+  std::deque<Bytes> queue_;
+  size_t front_offset_ = 0;
+  size_t pending_ = 0;
+  Bytes read_buffer_;
+};
+
+class TcpStreamTransport final : public StreamTransport {
+ public:
+  explicit TcpStreamTransport(Ns3Host& host) : host_(host) {}
+  ~TcpStreamTransport() override;
+
+  Result<void> listen(uint16_t port, AcceptHandler on_accept) override;
+  void connect(const Endpoint& to, ConnectHandler on_done) override;
+
+  // Called by a stream that has nothing more to do.
+  void forget(const TcpStream* stream);
+
+ private:
+  struct Listener {
+    ns3::Ptr<ns3::Socket> socket;
+    AcceptHandler on_accept;
+  };
+  using SegmentTrace = ns3::Callback<void, ns3::Ptr<const ns3::Packet>, const ns3::TcpHeader&,
+                                     ns3::Ptr<const ns3::TcpSocketBase>>;
+  struct Attempt {
+    ns3::Ptr<ns3::Socket> socket;
+    Endpoint to;
+    ConnectHandler on_done;
+    SegmentTrace on_segment;  // watches for the RST that ns-3 ignores in SYN_SENT
+  };
+
+  ns3::Ptr<ns3::Socket> new_socket();
+  void accepted(uint16_t port, ns3::Ptr<ns3::Socket> socket);
+  void connected(uint64_t attempt);
+  void connect_failed(uint64_t attempt, const std::string& reason);
+  Attempt take_attempt(std::map<uint64_t, Attempt>::iterator it);
+  std::shared_ptr<TcpStream> adopt(ns3::Ptr<ns3::Socket> socket);
+
+  Ns3Host& host_;
+  std::map<uint16_t, Listener> listeners_;
+  uint64_t next_attempt_ = 0;
+  std::map<uint64_t, Attempt> attempts_;
+  std::map<const TcpStream*, std::shared_ptr<TcpStream>> streams_;
+};
+
+}  // namespace loom::sim

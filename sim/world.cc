@@ -1,0 +1,345 @@
+// World over ns-3 (C++17). The only file that touches ns-3's globals.
+#include "sim/world.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <queue>
+#include <stdexcept>
+#include <utility>
+
+#include <ns3/data-rate.h>
+#include <ns3/error-model.h>
+#include <ns3/internet-stack-helper.h>
+#include <ns3/ipv4-address-generator.h>
+#include <ns3/ipv4-routing-table-entry.h>
+#include <ns3/ipv4-static-routing-helper.h>
+#include <ns3/ipv4-static-routing.h>
+#include <ns3/ipv4.h>
+#include <ns3/mac48-address.h>
+#include <ns3/node-container.h>
+#include <ns3/node.h>
+#include <ns3/point-to-point-helper.h>
+#include <ns3/pointer.h>
+#include <ns3/rng-seed-manager.h>
+#include <ns3/simulator.h>
+#include <ns3/v4ping.h>
+
+#include "sim/ns3_host.h"
+#include "sim/pod_net_device.h"
+
+namespace loom::sim {
+
+namespace {
+
+// ns-3's Simulator is process-wide: at most one World at a time.
+bool g_world_alive = false;
+
+// Underlay links get consecutive /30s from 172.16.0.0/12, clear of Weave's
+// default allocation range (10.32.0.0/12).
+constexpr uint32_t kUnderlayBase = 0xAC100000;
+constexpr size_t kMaxLinks = size_t{1} << 18;
+constexpr uint32_t kLinkMask = 0xFFFFFFFC;
+
+uint32_t prefix_mask(uint8_t prefix_len) {
+  return prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - prefix_len);
+}
+
+void reset_ns3_globals() {
+  ns3::Mac48Address::ResetAllocationIndex();
+  ns3::Ipv4AddressGenerator::Reset();
+}
+
+uint32_t add_interface(ns3::Ptr<ns3::Node> node, ns3::Ptr<ns3::NetDevice> device, uint32_t address,
+                       uint8_t prefix_len) {
+  auto ipv4 = node->GetObject<ns3::Ipv4>();
+  const uint32_t index = ipv4->AddInterface(device);
+  ipv4->AddAddress(index, ns3::Ipv4InterfaceAddress(ns3::Ipv4Address(address),
+                                                    ns3::Ipv4Mask(prefix_mask(prefix_len))));
+  ipv4->SetMetric(index, 1);
+  ipv4->SetUp(index);
+  return index;
+}
+
+}  // namespace
+
+class World::Impl {
+ public:
+  struct HostRecord {
+    std::string name;
+    ns3::Ptr<ns3::Node> node;
+    std::unique_ptr<MemoryStore> store;  // outlives a restart of the host
+    std::unique_ptr<Ns3Host> host;
+    std::vector<std::pair<size_t, size_t>> adjacency;  // (link, neighbour), in link order
+  };
+  struct LinkRecord {
+    size_t a;
+    size_t b;
+    uint32_t network;  // a is network+1, b is network+2
+    uint32_t if_a;
+    uint32_t if_b;
+  };
+  struct PodRecord {
+    size_t host;
+    ns3::Ptr<ns3::Node> node;
+    ns3::Ptr<PodNetDevice> device;
+  };
+  struct PingRecord {
+    PingStats stats;
+    ns3::Ptr<ns3::V4Ping> app;
+  };
+
+  explicit Impl(WorldOptions world_options) : options(std::move(world_options)) {
+    stack.SetIpv6StackInstall(false);
+    stack.SetRoutingHelper(ns3::Ipv4StaticRoutingHelper());
+  }
+
+  ns3::Ptr<ns3::Node> new_node() {
+    auto node = ns3::CreateObject<ns3::Node>();
+    stack.Install(node);
+    // Fixed stream numbers: ns-3's automatic ones keep counting across
+    // Worlds in one process.
+    next_stream += stack.AssignStreams(ns3::NodeContainer(node), next_stream);
+    return node;
+  }
+
+  void check_done() {
+    if (done != nullptr && (*done)()) ns3::Simulator::Stop();
+  }
+
+  // Runs the simulation until target (absolute), or until stopped earlier.
+  void run_to(ns3::Time target) {
+    if (routes_dirty) finalize_routes();
+    const ns3::Time now = ns3::Simulator::Now();
+    if (target < now) return;
+    ns3::EventId stop = ns3::Simulator::Schedule(target - now, [this] {
+      ++control_events;
+      ns3::Simulator::Stop();
+    });
+    ns3::Simulator::Run();
+    if (!stop.IsExpired()) ns3::Simulator::Remove(stop);
+  }
+
+  void finalize_routes();
+
+  WorldOptions options;
+  ns3::InternetStackHelper stack;
+  int64_t next_stream = 0;
+  std::vector<HostRecord> hosts;
+  std::vector<LinkRecord> links;
+  std::vector<PodRecord> pods;
+  std::deque<PingRecord> pings;  // deque: ping_stats() references stay valid
+  bool routes_dirty = false;
+  const std::function<bool()>* done = nullptr;
+  uint64_t control_events = 0;
+};
+
+void World::Impl::finalize_routes() {
+  routes_dirty = false;
+  const ns3::Ipv4StaticRoutingHelper helper;
+  for (size_t s = 0; s < hosts.size(); ++s) {
+    auto routing = helper.GetStaticRouting(hosts[s].node->GetObject<ns3::Ipv4>());
+    // Forget an earlier call's routes; interface routes have no gateway.
+    for (uint32_t i = routing->GetNRoutes(); i-- > 0;) {
+      if (routing->GetRoute(i).GetGateway() != ns3::Ipv4Address::GetAny()) {
+        routing->RemoveRoute(i);
+      }
+    }
+    // Breadth-first from s: hops to each host and the link leaving s.
+    std::vector<int> distance(hosts.size(), -1);
+    std::vector<size_t> first_link(hosts.size(), 0);
+    std::queue<size_t> frontier;
+    distance[s] = 0;
+    frontier.push(s);
+    while (!frontier.empty()) {
+      const size_t u = frontier.front();
+      frontier.pop();
+      for (const auto& [link, v] : hosts[u].adjacency) {
+        if (distance[v] >= 0) continue;
+        distance[v] = distance[u] + 1;
+        first_link[v] = u == s ? link : first_link[u];
+        frontier.push(v);
+      }
+    }
+    for (const LinkRecord& target : links) {
+      if (target.a == s || target.b == s) continue;  // directly connected
+      size_t via = target.a;
+      if (distance[via] < 0 || (distance[target.b] >= 0 && distance[target.b] < distance[via])) {
+        via = target.b;
+      }
+      if (distance[via] < 0) continue;  // unreachable
+      const LinkRecord& hop = links[first_link[via]];
+      const bool s_is_a = hop.a == s;
+      const uint32_t gateway = hop.network + (s_is_a ? 2 : 1);
+      routing->AddNetworkRouteTo(ns3::Ipv4Address(target.network), ns3::Ipv4Mask(kLinkMask),
+                                 ns3::Ipv4Address(gateway), s_is_a ? hop.if_a : hop.if_b);
+    }
+  }
+}
+
+World::World(WorldOptions options) {
+  if (g_world_alive) {
+    std::fputs(
+        "loom::sim::World: only one World may exist at a time (ns-3's Simulator is global); "
+        "destroy the first before creating another\n",
+        stderr);
+    std::abort();
+  }
+  g_world_alive = true;
+  reset_ns3_globals();
+  ns3::RngSeedManager::SetSeed(1);
+  ns3::RngSeedManager::SetRun(options.seed);
+  impl_ = std::make_unique<Impl>(std::move(options));
+}
+
+World::~World() {
+  // Hosts first (they cancel their timers and drop their sockets), then
+  // ns-3's simulation; no event runs in between.
+  for (auto& record : impl_->hosts) record.host.reset();
+  impl_.reset();
+  ns3::Simulator::Destroy();
+  reset_ns3_globals();
+  g_world_alive = false;
+}
+
+size_t World::add_host(std::string name) {
+  Impl::HostRecord record;
+  record.name = std::move(name);
+  record.node = impl_->new_node();
+  record.store = std::make_unique<MemoryStore>();
+  Ns3HostConfig config;
+  config.name = record.name;
+  config.index = impl_->hosts.size();
+  config.seed = impl_->options.seed;
+  config.log_filter = &impl_->options.log_filter;
+  config.log_sink = &impl_->options.log_sink;
+  config.pod_mtu = impl_->options.pod_mtu;
+  config.streams = impl_->options.streams;
+  Impl* impl = impl_.get();
+  config.after_callback = [impl] { impl->check_done(); };
+  record.host = std::make_unique<Ns3Host>(record.node, *record.store, std::move(config));
+  impl_->hosts.push_back(std::move(record));
+  return impl_->hosts.size() - 1;
+}
+
+void World::link(size_t a, size_t b, const LinkSpec& spec) {
+  auto& hosts = impl_->hosts;
+  if (a >= hosts.size() || b >= hosts.size() || a == b) {
+    throw std::invalid_argument("link: bad host indices " + std::to_string(a) + ", " +
+                                std::to_string(b));
+  }
+  if (!(spec.loss >= 0.0 && spec.loss <= 1.0)) {
+    throw std::invalid_argument("link: loss must be in [0, 1]");
+  }
+  if (spec.delay < Time::zero()) throw std::invalid_argument("link: negative delay");
+  ns3::DataRateValue rate;
+  if (spec.rate.empty() || spec.rate.find_first_of(" \t\n") != std::string::npos ||
+      !rate.DeserializeFromString(spec.rate, ns3::MakeDataRateChecker())) {
+    throw std::invalid_argument("link: bad rate '" + spec.rate + "' (expected e.g. 1Gbps)");
+  }
+  if (impl_->links.size() >= kMaxLinks) throw std::invalid_argument("link: too many links");
+
+  ns3::PointToPointHelper p2p;
+  p2p.SetDeviceAttribute("DataRate", rate);
+  p2p.SetChannelAttribute("Delay", ns3::TimeValue(to_ns3(spec.delay)));
+  ns3::NetDeviceContainer devices = p2p.Install(hosts[a].node, hosts[b].node);
+  if (spec.loss > 0) {
+    for (uint32_t i = 0; i < devices.GetN(); ++i) {
+      auto errors = ns3::CreateObject<ns3::RateErrorModel>();
+      errors->SetUnit(ns3::RateErrorModel::ERROR_UNIT_PACKET);
+      errors->SetRate(spec.loss);
+      impl_->next_stream += errors->AssignStreams(impl_->next_stream);
+      devices.Get(i)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(errors));
+    }
+  }
+  // No TrafficControlHelper: without a root queue disc the device's own
+  // DropTail queue is the only one (FqCoDel is 5x slower).
+  Impl::LinkRecord record{};
+  record.a = a;
+  record.b = b;
+  record.network = kUnderlayBase + static_cast<uint32_t>(4 * impl_->links.size());
+  record.if_a = add_interface(hosts[a].node, devices.Get(0), record.network + 1, 30);
+  record.if_b = add_interface(hosts[b].node, devices.Get(1), record.network + 2, 30);
+  if (hosts[a].host->address().is_any()) hosts[a].host->set_address(Ipv4(record.network + 1));
+  if (hosts[b].host->address().is_any()) hosts[b].host->set_address(Ipv4(record.network + 2));
+  const size_t index = impl_->links.size();
+  impl_->links.push_back(record);
+  hosts[a].adjacency.emplace_back(index, b);
+  hosts[b].adjacency.emplace_back(index, a);
+  impl_->routes_dirty = true;
+}
+
+void World::finalize_routes() { impl_->finalize_routes(); }
+
+Host& World::host(size_t index) {
+  if (index >= impl_->hosts.size()) throw std::out_of_range("no host " + std::to_string(index));
+  return *impl_->hosts[index].host;
+}
+
+size_t World::host_count() const { return impl_->hosts.size(); }
+
+size_t World::add_pod(size_t host, Ipv4 address, uint8_t prefix_len) {
+  if (host >= impl_->hosts.size()) throw std::out_of_range("no host " + std::to_string(host));
+  if (prefix_len > 32) throw std::invalid_argument("add_pod: prefix length above 32");
+  Impl::PodRecord record;
+  record.host = host;
+  record.node = impl_->new_node();
+  record.device = ns3::CreateObject<PodNetDevice>();
+  record.node->AddDevice(record.device);
+  impl_->hosts[host].host->pods().attach(record.device);
+  add_interface(record.node, record.device, address.value, prefix_len);
+  impl_->pods.push_back(record);
+  return impl_->pods.size() - 1;
+}
+
+size_t World::pod_count() const { return impl_->pods.size(); }
+
+size_t World::ping(size_t pod, Ipv4 destination, int count, Time interval) {
+  if (pod >= impl_->pods.size()) throw std::out_of_range("no pod " + std::to_string(pod));
+  if (count < 1 || interval <= Time::zero()) {
+    throw std::invalid_argument("ping: count and interval must be positive");
+  }
+  const size_t id = impl_->pings.size();
+  impl_->pings.emplace_back();
+  Impl::PingRecord& record = impl_->pings.back();
+  record.stats.sent = count;
+  record.app = ns3::CreateObject<ns3::V4Ping>();
+  record.app->SetAttribute("Remote", ns3::Ipv4AddressValue(to_ns3(destination)));
+  record.app->SetAttribute("Interval", ns3::TimeValue(to_ns3(interval)));
+  Impl* impl = impl_.get();
+  record.app->TraceConnectWithoutContext("Rtt",
+                                         ns3::Callback<void, ns3::Time>([impl, id](ns3::Time rtt) {
+                                           impl->pings[id].stats.rtts.push_back(from_ns3(rtt));
+                                           impl->check_done();
+                                         }));
+  // Start now; stop just before the echo after the last, so exactly count go.
+  record.app->SetStartTime(ns3::Seconds(0));
+  record.app->SetStopTime(to_ns3(interval * count) - ns3::NanoSeconds(1));
+  impl_->pods[pod].node->AddApplication(record.app);
+  return id;
+}
+
+const PingStats& World::ping_stats(size_t ping) const {
+  if (ping >= impl_->pings.size()) throw std::out_of_range("no ping " + std::to_string(ping));
+  return impl_->pings[ping].stats;
+}
+
+Time World::now() const { return from_ns3(ns3::Simulator::Now()); }
+
+void World::run_until(Time t) { impl_->run_to(to_ns3(t)); }
+
+void World::run_for(Time d) { impl_->run_to(ns3::Simulator::Now() + to_ns3(d)); }
+
+bool World::run_until(const std::function<bool()>& done, Time limit) {
+  if (done()) return true;
+  impl_->done = &done;
+  impl_->run_to(to_ns3(limit));
+  impl_->done = nullptr;
+  return done();
+}
+
+uint64_t World::events_executed() const {
+  return ns3::Simulator::GetEventCount() - impl_->control_events;
+}
+
+}  // namespace loom::sim

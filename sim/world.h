@@ -1,0 +1,112 @@
+// World: one ns-3 simulation of Loom hosts, links and pods.
+//
+// The facade that the simulator program and the tests use. It holds no ns-3
+// type (ns-3 3.37's headers compile only as C++17; this header is valid C++17
+// and C++20), so everything ns-3 lives behind World::Impl in world.cc.
+//
+// ns-3's Simulator is a process-wide singleton, hence: one World at a time.
+// Creating a second while one exists aborts with a message; destroying a World
+// resets ns-3's globals so that the next one starts from the same state.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/host.h"
+
+namespace loom::sim {
+
+// One point-to-point link between two hosts.
+struct LinkSpec {
+  std::string rate = "1Gbps";  // ns-3 DataRate syntax: "10Mbps", "1Gbps", "100kb/s"
+  loom::Time delay = std::chrono::milliseconds(1);  // propagation delay, each way
+  double loss = 0.0;  // packet error rate on the link, each direction, in [0, 1]
+};
+
+// How Host::listen/connect streams are simulated.
+enum class StreamFidelity {
+  tcp,  // ns-3's TCP: every segment simulated
+  // message: one transfer per write() (a later issue)
+};
+
+// Where host log lines go: one line, without newline. Null means stderr.
+using LogSink = std::function<void(std::string_view line)>;
+
+struct WorldOptions {
+  uint64_t seed = 1;  // drives ns-3's RNG run number and every host's Random
+  StreamFidelity streams = StreamFidelity::tcp;
+  loom::LogFilter log_filter;  // default warn; see log_filter_from_env()
+  LogSink log_sink;
+  size_t pod_mtu = 1376;  // MTU of pod devices, reported by Host::bridge().mtu()
+};
+
+// LOOM_LOG from the environment ("mesh=debug,*=info"); the default filter
+// (warn) when unset; an error naming the variable when malformed.
+loom::Result<loom::LogFilter> log_filter_from_env();
+
+// What a pod's ping measured: one round-trip time per echo reply received.
+struct PingStats {
+  int sent = 0;
+  std::vector<loom::Time> rtts;
+};
+
+class World {
+ public:
+  explicit World(WorldOptions options = {});
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // A host: an ns-3 node with an IPv4 stack, wrapped as a loom::Host.
+  // Its name shows in log lines.
+  size_t add_host(std::string name);
+  // A point-to-point link with a fresh /30 from 172.16.0.0/12 (a gets .1,
+  // b gets .2). A host's address() is its address on its first link.
+  // Throws std::invalid_argument on a bad index, rate or loss.
+  void link(size_t a, size_t b, const LinkSpec& spec = {});
+  // Static shortest-path routes between every pair of hosts (BFS over the
+  // links, ties to the first link added). Run implicitly before running
+  // whenever links changed since the last call.
+  void finalize_routes();
+
+  loom::Host& host(size_t index);  // throws std::out_of_range
+  size_t host_count() const;
+
+  // A pod behind host's bridge(): its own ns-3 node and IPv4 stack, one
+  // device with address/prefix_len. Its frames reach the host's FramePort
+  // receiver; FramePort::send() reaches it by destination MAC (broadcast
+  // and multicast reach every pod of the host).
+  size_t add_pod(size_t host, loom::Ipv4 address, uint8_t prefix_len);
+  size_t pod_count() const;
+  // ns-3's V4Ping from a pod: count echoes, interval apart, starting now.
+  // Replies arriving within one interval of the last echo are counted.
+  // Returns an id for ping_stats().
+  size_t ping(size_t pod, loom::Ipv4 destination, int count,
+              loom::Time interval = std::chrono::seconds(1));
+  const PingStats& ping_stats(size_t ping) const;
+
+  loom::Time now() const;
+  // Runs the events due up to time t (those already scheduled for t
+  // included); afterwards now() == t. A t in the past does nothing.
+  void run_until(loom::Time t);
+  void run_for(loom::Time d);
+  // Runs until done() holds (checked after every callback into engine code
+  // and every ping reply) or virtual time reaches limit, or nothing is left
+  // to run. Returns done().
+  bool run_until(const std::function<bool()>& done, loom::Time limit);
+  // ns-3 events executed so far, not counting the World's own stop events.
+  uint64_t events_executed() const;
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace loom::sim
