@@ -14,6 +14,8 @@
 //    later, from the backend's loop. An engine may therefore call the Host
 //    from anywhere without guarding against recursion.
 //  - Byte views passed to callbacks are valid only during the call.
+//  - A receiver (on_receive, set_handlers) is not replaced from inside
+//    itself: set it once, and dispatch inside the engine if it must change.
 //  - The Host outlives every engine on it; an engine's destructor cancels
 //    its timers and closes its streams.
 //
