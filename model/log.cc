@@ -53,6 +53,22 @@ std::optional<LogFilter> LogFilter::parse(std::string_view spec, std::string* er
   return filter;
 }
 
+std::string format_log_line(std::string_view stamp, std::string_view host,
+                            std::string_view component, LogLevel level, std::string_view message) {
+  std::string line;
+  line.reserve(stamp.size() + host.size() + component.size() + message.size() + 12);
+  line += stamp;
+  line += ' ';
+  line += host;
+  line += ' ';
+  line += component;
+  line += ' ';
+  line += to_string(level);
+  line += ": ";
+  line += message;
+  return line;
+}
+
 bool LogFilter::enabled(std::string_view component, LogLevel level) const {
   auto it = levels_.find(component);
   LogLevel limit = it == levels_.end() ? default_ : it->second;

@@ -39,6 +39,11 @@ class LogFilter {
   std::map<std::string, LogLevel, std::less<>> levels_;
 };
 
+// "<stamp> <host> <component> <level>: <message>": the one line layout of
+// every backend, so that live and simulated logs read (and grep) alike.
+std::string format_log_line(std::string_view stamp, std::string_view host,
+                            std::string_view component, LogLevel level, std::string_view message);
+
 class Log {
  public:
   virtual ~Log() = default;

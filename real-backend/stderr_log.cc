@@ -25,16 +25,7 @@ std::string StderrLog::format(int64_t unix_ms, std::string_view host, std::strin
   std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<int>(unix_ms % 1000));
-  std::string line(stamp);
-  line += ' ';
-  line += host;
-  line += ' ';
-  line += component;
-  line += ' ';
-  line += to_string(level);
-  line += ": ";
-  line += message;
-  return line;
+  return format_log_line(stamp, host, component, level, message);
 }
 
 void StderrLog::write(std::string_view component, LogLevel level, std::string_view message) {

@@ -30,16 +30,9 @@ bool HostLog::enabled(std::string_view component, LogLevel level) const {
 void HostLog::write(std::string_view component, LogLevel level, std::string_view message) {
   const auto ns = static_cast<uint64_t>(ns3::Simulator::Now().GetNanoSeconds());
   char stamp[48];
-  std::snprintf(stamp, sizeof stamp, "[%5" PRIu64 ".%06" PRIu64 "s] ", ns / 1000000000,
+  std::snprintf(stamp, sizeof stamp, "[%5" PRIu64 ".%06" PRIu64 "s]", ns / 1000000000,
                 ns % 1000000000 / 1000);
-  std::string line = stamp;
-  line += host_name_;
-  line += ' ';
-  line += component;
-  line += ' ';
-  line += to_string(level);
-  line += ": ";
-  line += message;
+  std::string line = format_log_line(stamp, host_name_, component, level, message);
   if (sink_) {
     sink_(line);
   } else {
