@@ -1,0 +1,283 @@
+#include "model/mesh/connection_maker.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <utility>
+
+namespace loom::mesh {
+namespace {
+
+// Host time for status lines: "12.345s" since the backend's epoch.
+std::string format_time(Time t) {
+  char buf[32];
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
+  std::snprintf(buf, sizeof buf, "%lld.%03llds", static_cast<long long>(ms / 1000),
+                static_cast<long long>(ms % 1000));
+  return buf;
+}
+
+bool never_retry(const ConnectionError& e) {
+  return e.kind == ConnectionError::Kind::connect_to_self ||
+         e.kind == ConnectionError::Kind::name_collision;
+}
+
+}  // namespace
+
+std::string_view to_string(ConnectionMaker::TargetState state) {
+  switch (state) {
+    case ConnectionMaker::TargetState::waiting:
+      return "waiting";
+    case ConnectionMaker::TargetState::attempting:
+      return "attempting";
+    case ConnectionMaker::TargetState::connected:
+      return "connected";
+    case ConnectionMaker::TargetState::suspended:
+      return "suspended";
+  }
+  return "?";
+}
+
+ConnectionMaker::ConnectionMaker(Host& host, PeerName ourself, const MeshConfig& config,
+                                 Callbacks callbacks)
+    : host_(host), ourself_(ourself), config_(config), callbacks_(std::move(callbacks)) {}
+
+ConnectionMaker::~ConnectionMaker() { host_.cancel(timer_); }
+
+std::vector<Error> ConnectionMaker::initiate_connections(const std::vector<std::string>& peers,
+                                                         bool replace) {
+  std::vector<Error> errors;
+  std::map<std::string, DirectPeer> parsed;
+  for (const std::string& peer : peers) {
+    if (auto ep = Endpoint::parse(peer)) {
+      parsed[peer] = DirectPeer{ep->addr, ep->port};
+    } else if (auto ip = Ipv4::parse(peer)) {
+      parsed[peer] = DirectPeer{*ip, 0};
+    } else {
+      errors.push_back(make_error("invalid peer address \"" + peer + "\": want ip or ip:port"));
+    }
+  }
+  if (replace) direct_.clear();
+  for (const auto& [text, peer] : parsed) {
+    direct_[text] = peer;
+    // Curtail any existing back-off.
+    if (auto it = targets_.find(complete(peer)); it != targets_.end()) try_now(it->second);
+  }
+  check();
+  return errors;
+}
+
+void ConnectionMaker::forget_connections(const std::vector<std::string>& peers) {
+  for (const std::string& peer : peers) direct_.erase(peer);
+}
+
+void ConnectionMaker::connection_created(const LocalConnection& conn) {
+  connections_.push_back(conn);
+  if (!conn.outbound) return;
+  if (auto it = targets_.find(conn.remote); it != targets_.end()) {
+    it->second.state = TargetState::connected;
+  }
+}
+
+void ConnectionMaker::connection_terminated(const LocalConnection& conn,
+                                            const ConnectionError& reason) {
+  auto same = [&](const LocalConnection& c) {
+    return c.remote == conn.remote && c.outbound == conn.outbound && c.peer == conn.peer;
+  };
+  if (auto it = std::find_if(connections_.begin(), connections_.end(), same);
+      it != connections_.end()) {
+    connections_.erase(it);
+  }
+  if (conn.outbound) {
+    if (auto it = targets_.find(conn.remote); it != targets_.end()) {
+      Target& t = it->second;
+      t.state = TargetState::waiting;
+      t.last_error = reason;
+      if (never_retry(reason)) {
+        try_never(t, config_);
+      } else if (!t.try_after || host_.now() > *t.try_after + config_.reset_backoff_after) {
+        // It lived long enough: no reason to think the next attempt fails.
+        try_now(t);
+      } else {
+        try_later(t);
+      }
+    }
+  }
+  check();
+}
+
+void ConnectionMaker::connect_failed(const Endpoint& address, const ConnectionError& reason) {
+  if (auto it = targets_.find(address); it != targets_.end()) {
+    Target& t = it->second;
+    t.state = TargetState::waiting;
+    t.last_error = reason;
+    if (never_retry(reason)) {
+      try_never(t, config_);
+    } else {
+      try_later(t);
+    }
+  }
+  check();
+}
+
+void ConnectionMaker::refresh() { check(); }
+
+void ConnectionMaker::try_now(Target& t) {
+  t.try_after = host_.now();
+  t.try_interval = config_.initial_backoff;
+}
+
+// The delay at the nth retry is uniform in [i/2, 3i/2), i = initial × 1.5^(n-1).
+void ConnectionMaker::try_later(Target& t) {
+  auto interval = static_cast<uint64_t>(t.try_interval.count());
+  t.try_after =
+      host_.now() + t.try_interval / 2 + Time(static_cast<int64_t>(host_.random().below(interval)));
+  auto grown = std::chrono::duration_cast<Time>(std::chrono::duration<double, std::nano>(
+      static_cast<double>(t.try_interval.count()) * config_.backoff_factor));
+  t.try_interval = std::min(grown, config_.max_backoff);
+}
+
+void ConnectionMaker::try_never(Target& t, const MeshConfig& config) {
+  t.try_after.reset();
+  t.try_interval = config.max_backoff;
+}
+
+Endpoint ConnectionMaker::complete(const DirectPeer& p) const {
+  return Endpoint{p.addr, p.port == 0 ? config_.port : p.port};
+}
+
+void ConnectionMaker::check() {
+  std::set<Endpoint> valid;
+  std::set<Endpoint> direct;
+  std::set<PeerName> our_peers;
+  std::set<Endpoint> our_targets;
+  std::set<Ipv4> inbound_ips;
+  for (const LocalConnection& c : connections_) {
+    our_peers.insert(c.peer);
+    our_targets.insert(c.remote);
+    if (!c.outbound) inbound_ips.insert(c.remote.addr);
+  }
+
+  auto add_target = [&](const Endpoint& address) {
+    if (our_targets.count(address) != 0) return;
+    valid.insert(address);
+    if (targets_.count(address) != 0) return;
+    Target t;
+    try_now(t);
+    targets_.emplace(address, t);
+  };
+
+  for (const auto& [text, peer] : direct_) {
+    Endpoint address = complete(peer);
+    direct.insert(address);
+    // A peer given without a port that already connected to us is left be.
+    if (peer.port == 0 && inbound_ips.count(peer.addr) != 0) continue;
+    add_target(address);
+  }
+
+  if (config_.discovery && callbacks_.known_peers) {
+    for (const KnownPeer& peer : callbacks_.known_peers()) {
+      if (peer.name == ourself_) continue;
+      for (const KnownConnection& c : peer.connections) {
+        if (c.remote == ourself_ || our_peers.count(c.remote) != 0) continue;
+        // An inbound connection's remote port is ephemeral: try the mesh port.
+        add_target(c.outbound ? c.address : Endpoint{c.address.addr, config_.port});
+      }
+    }
+  }
+
+  size_t busy = connections_.size();
+  for (const auto& [address, t] : targets_) busy += t.state == TargetState::attempting ? 1 : 0;
+
+  const Time now = host_.now();
+  std::optional<Time> next;
+  std::vector<std::pair<Endpoint, bool>> to_dial;
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    const Endpoint& address = it->first;
+    Target& t = it->second;
+    if (t.state != TargetState::waiting && t.state != TargetState::suspended) {
+      ++it;
+      continue;
+    }
+    if (valid.count(address) == 0) {
+      if (direct.count(address) != 0) {
+        t.state = TargetState::suspended;
+        ++it;
+      } else {
+        it = targets_.erase(it);
+      }
+      continue;
+    }
+    t.state = TargetState::waiting;
+    if (t.try_after && *t.try_after <= now) {
+      // The limit is soft: a target over it waits until a connection ends.
+      if (config_.conn_limit == 0 || busy < config_.conn_limit) {
+        t.state = TargetState::attempting;
+        ++busy;
+        to_dial.emplace_back(address, direct.count(address) != 0);
+      }
+    } else if (t.try_after && (!next || *t.try_after < *next)) {
+      next = t.try_after;
+    }
+    ++it;
+  }
+
+  host_.cancel(timer_);
+  timer_ = 0;
+  if (next) {
+    timer_ = host_.after(*next - now, [this] {
+      timer_ = 0;
+      check();
+    });
+  }
+
+  for (const auto& [address, accept_new_peer] : to_dial) {
+    LOOM_LOG(host_.log(), "mesh", info, "->[" << address.to_string() << "] attempting connection");
+    if (callbacks_.dial) callbacks_.dial(address, accept_new_peer);
+  }
+}
+
+std::vector<std::string> ConnectionMaker::direct_peers() const {
+  std::vector<std::string> out;
+  for (const auto& [text, peer] : direct_) out.push_back(text);
+  return out;
+}
+
+std::vector<TargetStatus> ConnectionMaker::target_status() const {
+  std::vector<TargetStatus> rows;
+  for (const auto& [address, t] : targets_) {
+    TargetStatus row;
+    row.address = address.to_string();
+    switch (t.state) {
+      case TargetState::waiting: {
+        std::string until = t.try_after ? format_time(*t.try_after) : "never";
+        if (t.last_error) {
+          row.state = "failed";
+          row.info = t.last_error->message + ", retry: " + until;
+        } else {
+          row.state = "waiting";
+          row.info = "until: " + until;
+        }
+        break;
+      }
+      case TargetState::attempting:
+        row.state = t.last_error ? "retrying" : "connecting";
+        row.info = t.last_error ? t.last_error->message : "";
+        break;
+      case TargetState::connected:
+      case TargetState::suspended:
+        continue;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::optional<ConnectionMaker::TargetState> ConnectionMaker::target_state(
+    const Endpoint& address) const {
+  auto it = targets_.find(address);
+  if (it == targets_.end()) return std::nullopt;
+  return it->second.state;
+}
+
+}  // namespace loom::mesh
