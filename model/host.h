@@ -84,6 +84,12 @@ class Stream {
     // this side's close(): closed by the peer, reset, timed out. Error says
     // which.
     std::function<void(const Error&)> on_close;
+    // Called (from the backend's loop, never re-entrantly) each time
+    // pending() falls to 0 after a write() had left bytes queued: the
+    // backpressure signal to write more. Not called when a write() went out
+    // at once, after close(), or when the stream ends (on_close says so).
+    // Optional (may be empty).
+    std::function<void()> on_drained = nullptr;
   };
 
   virtual ~Stream() = default;
@@ -95,7 +101,8 @@ class Stream {
   // Queues bytes; never blocks, never fails synchronously. A broken stream
   // reports through on_close. Ignored after close().
   virtual void write(ByteView bytes) = 0;
-  // Bytes written but not yet accepted by the transport: backpressure.
+  // Bytes written but not yet accepted by the transport (the kernel's or
+  // ns-3's socket buffer): backpressure. on_drained reports its fall to 0.
   virtual size_t pending() const = 0;
   // Sends what is queued, then closes. No handler is called after this.
   virtual void close() = 0;

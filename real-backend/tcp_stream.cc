@@ -233,6 +233,12 @@ void TcpStream::flush() {
     }
   }
   update_interest();
+  // flush() runs only from the loop, with bytes that a write() left queued.
+  if (pending() == 0 && state_ == State::open && have_handlers_ && handlers_.on_drained) {
+    // A copy: the handler may write, close or replace the handlers.
+    auto on_drained = handlers_.on_drained;
+    on_drained();
+  }
 }
 
 void TcpStream::begin_drain() {

@@ -1,7 +1,8 @@
 // TcpStream: Stream over a connected, non-blocking TCP socket.
 //
 // write() sends what the kernel takes at once and queues the rest, flushed
-// on EPOLLOUT; pending() is the queue. close() flushes, shuts down the write
+// on EPOLLOUT; pending() is the queue, and on_drained is called when an
+// EPOLLOUT flush empties it. close() flushes, shuts down the write
 // side, then reads and discards until the peer closes too (or a linger time
 // passes), so the last bytes are not lost to a reset. A peer's close or reset
 // is reported once through on_close; bytes that arrive before set_handlers()

@@ -123,7 +123,7 @@ Ns3Host::Ns3Host(ns3::Ptr<ns3::Node> node, MemoryStore& store, Ns3HostConfig con
     : node_(node),
       store_(store),
       config_(std::move(config)),
-      random_(Random::stream(config_.seed, config_.index)),
+      random_(host_random(config_.seed, config_.index, config_.incarnation)),
       log_(config_.name, *config_.log_filter, *config_.log_sink),
       bridge_(*this, config_.pod_mtu),
       streams_(make_stream_transport(config_.streams, *this)) {}
@@ -132,6 +132,12 @@ Ns3Host::~Ns3Host() {
   // Sockets and the transport go first (members in reverse order); the
   // pending timers must not fire into a dead host.
   for (auto& [id, timer] : timers_) ns3::Simulator::Cancel(timer.event);
+}
+
+void Ns3Host::crash() { streams_->crash(); }
+
+Random host_random(uint64_t seed, uint64_t index, uint64_t incarnation) {
+  return Random::stream(seed, index + (incarnation << 40));
 }
 
 Time Ns3Host::now() const { return from_ns3(ns3::Simulator::Now()); }

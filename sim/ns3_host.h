@@ -90,6 +90,9 @@ struct Ns3HostConfig {
   std::string name;
   uint64_t index = 0;  // the host's index in its World: its Random stream
   uint64_t seed = 1;
+  // How many times the host has been restarted (World::start_host): each
+  // incarnation draws from its own Random stream (host_random()).
+  uint64_t incarnation = 0;
   const LogFilter* log_filter = nullptr;
   const LogSink* log_sink = nullptr;
   size_t pod_mtu = 1376;
@@ -135,6 +138,11 @@ class Ns3Host final : public Host {
   // Runs fn from the event loop, after the current event: how a Host call
   // reports "later" without re-entering the engine.
   void later(std::function<void()> fn);
+  // The host's process dies (World::stop_host, after its engines are gone):
+  // its connections are reset, its listeners and pending connects closed.
+  // The host is destroyed next; its destructor closes the UDP sockets and
+  // cancels the timers.
+  void crash();
 
  private:
   struct Timer {
@@ -156,6 +164,11 @@ class Ns3Host final : public Host {
   std::map<uint16_t, std::unique_ptr<Ns3DatagramSocket>> udp_;
   std::unique_ptr<StreamTransport> streams_;
 };
+
+// The Random of a host's incarnation: Random::stream(seed, index) for the
+// first (so a host that never restarts draws what it always did), then
+// stream index + incarnation * 2^40.
+Random host_random(uint64_t seed, uint64_t index, uint64_t incarnation);
 
 // loom <-> ns-3 conversions.
 ns3::Ipv4Address to_ns3(Ipv4 address);

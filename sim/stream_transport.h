@@ -22,6 +22,11 @@ class StreamTransport {
   // Host::listen and Host::connect, with the same contract.
   virtual Result<void> listen(uint16_t port, AcceptHandler on_accept) = 0;
   virtual void connect(const Endpoint& to, ConnectHandler on_done) = 0;
+  // The host's process died (World::stop_host): every connection of the
+  // host, open or already closed by it, is reset (the peer gets a RST), every
+  // listener and pending connect is closed, and the ports are free to bind
+  // again. No callback runs afterwards; the transport is destroyed next.
+  virtual void crash() = 0;
 };
 
 // The transport for one host; the host outlives it.

@@ -7,6 +7,7 @@
 #include <ns3/boolean.h>
 #include <ns3/inet-socket-address.h>
 #include <ns3/packet.h>
+#include <ns3/simulator.h>
 #include <ns3/tcp-socket-factory.h>
 #include <ns3/uinteger.h>
 
@@ -45,12 +46,36 @@ Endpoint endpoint_of(const ns3::Address& address) {
 
 using SocketCallback = ns3::Callback<void, ns3::Ptr<ns3::Socket>>;
 
+// ns-3 3.37 has no public way to abort a connection (what Linux does for a
+// socket closed with unread data or SO_LINGER 0): TcpSocketBase::SendRST()
+// sends the RST and releases the endpoint, but it is protected. A pointer to
+// it, formed through a derived class, reaches it; nothing of ns-3 changes.
+struct TcpReset : ns3::TcpSocketBase {
+  static void send(ns3::TcpSocketBase& socket) { (socket.*(&TcpReset::SendRST))(); }
+};
+
+// Whether ns-3 still holds the socket's endpoint (its port).
+bool holds_port(const ns3::Ptr<ns3::Socket>& socket) {
+  ns3::Address address;
+  return socket->GetSockName(address) == 0 && endpoint_of(address).port != 0;
+}
+
+// Resets a connection, if ns-3 still holds it, calling nothing of ours.
+void reset_socket(const ns3::Ptr<ns3::Socket>& socket) {
+  socket->SetRecvCallback(SocketCallback());
+  socket->SetSendCallback(ns3::Callback<void, ns3::Ptr<ns3::Socket>, uint32_t>());
+  socket->SetCloseCallbacks(SocketCallback(), SocketCallback());
+  if (!holds_port(socket)) return;
+  if (auto tcp = ns3::DynamicCast<ns3::TcpSocketBase>(socket)) TcpReset::send(*tcp);
+}
+
 }  // namespace
 
 // --- TcpStream ---
 
-TcpStream::TcpStream(Ns3Host& host, TcpStreamTransport& transport, ns3::Ptr<ns3::Socket> socket)
-    : host_(&host), transport_(&transport), socket_(socket) {
+TcpStream::TcpStream(Ns3Host& host, TcpStreamTransport& transport, uint64_t id,
+                     ns3::Ptr<ns3::Socket> socket)
+    : host_(&host), transport_(&transport), id_(id), socket_(socket) {
   ns3::Address address;
   if (socket_->GetSockName(address) == 0) local_ = endpoint_of(address);
   if (socket_->GetPeerName(address) == 0) remote_ = endpoint_of(address);
@@ -71,10 +96,25 @@ void TcpStream::start() {
                              SocketCallback([weak](ns3::Ptr<ns3::Socket>) {
                                if (auto self = weak.lock()) self->on_peer_close(true);
                              }));
+  // ns-3 reports a RST through the normal-close callback, as it does a FIN;
+  // the segments tell them apart.
+  socket_->TraceConnectWithoutContext(
+      "Rx", ns3::Callback<void, ns3::Ptr<const ns3::Packet>, const ns3::TcpHeader&,
+                          ns3::Ptr<const ns3::TcpSocketBase>>(
+                [weak](ns3::Ptr<const ns3::Packet>, const ns3::TcpHeader& header,
+                       ns3::Ptr<const ns3::TcpSocketBase>) {
+                  if (!(header.GetFlags() & ns3::TcpHeader::RST)) return;
+                  if (auto self = weak.lock()) self->reset_by_peer_ = true;
+                }));
   // Bytes may already wait in the socket (they came with the handshake).
   host_->later([weak] {
     if (auto self = weak.lock()) self->on_readable();
   });
+}
+
+void TcpStream::abort() {
+  reset_socket(socket_);
+  detach();
 }
 
 void TcpStream::detach() {
@@ -102,6 +142,17 @@ void TcpStream::write(ByteView bytes) {
   queue_.push_back(bytes.to_bytes());
   pending_ += bytes.size();
   drain();
+  if (state_ != State::open) return;
+  if (pending_ > 0) {
+    drained_owed_ = true;
+  } else if (drained_owed_) {
+    // An earlier backlog went out inside this call: report it from the loop.
+    std::weak_ptr<TcpStream> weak = shared_from_this();
+    host_->later([weak] {
+      auto self = weak.lock();
+      if (self && self->state_ == State::open && self->pending_ == 0) self->report_drained();
+    });
+  }
 }
 
 void TcpStream::close() {
@@ -156,7 +207,19 @@ void TcpStream::on_send_room() {
   auto self = shared_from_this();
   if (state_ != State::open && state_ != State::closing) return;
   drain();
-  if (state_ == State::closing && queue_.empty()) finish();
+  if (state_ == State::closing && queue_.empty()) {
+    finish();
+  } else if (state_ == State::open && pending_ == 0) {
+    report_drained();
+  }
+}
+
+void TcpStream::report_drained() {
+  if (!drained_owed_) return;
+  drained_owed_ = false;
+  // A copy: the handler may replace the handlers while it runs.
+  auto on_drained = have_handlers_ ? handlers_.on_drained : nullptr;
+  if (on_drained) host_->deliver(on_drained);
 }
 
 void TcpStream::on_peer_close(bool error) {
@@ -164,9 +227,14 @@ void TcpStream::on_peer_close(bool error) {
   if (state_ == State::open) {
     on_readable();  // what the peer sent before closing comes first
     if (state_ != State::open) return;
-    if (error) {
-      end(make_error("connection with " + remote_.to_string() +
-                     " broken: " + describe(socket_->GetErrno())));
+    if (reset_by_peer_) {
+      end(make_error("connection with " + remote_.to_string() + " broken: reset by peer"));
+    } else if (error) {
+      const ns3::Socket::SocketErrno errno_value = socket_->GetErrno();
+      // ns-3 gives up retransmitting without setting an errno.
+      end(make_error("connection with " + remote_.to_string() + " broken: " +
+                     (errno_value == ns3::Socket::ERROR_NOTERROR ? std::string("timed out")
+                                                                 : describe(errno_value))));
     } else {
       end(make_error("connection with " + remote_.to_string() + " closed by peer"));
     }
@@ -188,6 +256,7 @@ void TcpStream::drain() {
       queue_.clear();
       front_offset_ = 0;
       pending_ = 0;
+      drained_owed_ = false;  // on_close will report instead
       std::weak_ptr<TcpStream> weak = shared_from_this();
       const std::string reason = describe(socket_->GetErrno());
       host_->later([weak, reason] {
@@ -217,6 +286,7 @@ void TcpStream::end(Error error) {
   queue_.clear();
   front_offset_ = 0;
   pending_ = 0;
+  drained_owed_ = false;
   // Without handlers yet, set_handlers() schedules the report; with a flush
   // pending, the flush reports after the held bytes.
   if (have_handlers_ && !flush_scheduled_) report_end();
@@ -239,7 +309,7 @@ void TcpStream::finish() {
   pending_ = 0;
   held_.clear();
   socket_->Close();  // TCP sends what its buffer holds, then FIN
-  transport_->forget(this);
+  transport_->forget(id_, socket_);
 }
 
 // --- TcpStreamTransport ---
@@ -255,7 +325,30 @@ TcpStreamTransport::~TcpStreamTransport() {
     attempt.socket->SetConnectCallback(SocketCallback(), SocketCallback());
     attempt.socket->SetCloseCallbacks(SocketCallback(), SocketCallback());
   }
-  for (auto& [raw, stream] : streams_) stream->detach();
+  for (auto& [id, stream] : streams_) stream->detach();
+}
+
+void TcpStreamTransport::crash() {
+  alive_.reset();
+  for (auto& [port, listener] : listeners_) {
+    listener.socket->SetAcceptCallback(
+        ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
+        ns3::MakeNullCallback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>());
+    listener.socket->Close();
+  }
+  listeners_.clear();
+  for (auto& [id, attempt] : attempts_) {
+    attempt.socket->TraceDisconnectWithoutContext("Rx", attempt.on_segment);
+    attempt.socket->SetConnectCallback(SocketCallback(), SocketCallback());
+    attempt.socket->SetCloseCallbacks(SocketCallback(), SocketCallback());
+    attempt.socket->Close();  // in SYN_SENT, ns-3 sends a RST itself
+  }
+  attempts_.clear();
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [id, stream] : streams) stream->abort();
+  for (auto& socket : closed_) reset_socket(socket);
+  closed_.clear();
 }
 
 ns3::Ptr<ns3::Socket> TcpStreamTransport::new_socket() {
@@ -278,10 +371,17 @@ Result<void> TcpStreamTransport::listen(uint16_t port, AcceptHandler on_accept) 
     socket->Close();
     return make_error("cannot listen on " + where + ": " + reason);
   }
+  std::weak_ptr<int> alive = alive_;
   socket->SetAcceptCallback(
       ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),
       ns3::Callback<void, ns3::Ptr<ns3::Socket>, const ns3::Address&>(
-          [this, port](ns3::Ptr<ns3::Socket> accepted_socket, const ns3::Address&) {
+          [this, port, alive](ns3::Ptr<ns3::Socket> accepted_socket, const ns3::Address&) {
+            if (alive.expired()) {
+              // The handshake began before the host crashed: nobody is
+              // left to accept. Reset it once ns-3 is done with the segment.
+              ns3::Simulator::ScheduleNow([accepted_socket] { reset_socket(accepted_socket); });
+              return;
+            }
             accepted(port, accepted_socket);
           }));
   listeners_.emplace(port, Listener{socket, std::move(on_accept)});
@@ -359,13 +459,24 @@ void TcpStreamTransport::connect_failed(uint64_t id, const std::string& reason) 
 }
 
 std::shared_ptr<TcpStream> TcpStreamTransport::adopt(ns3::Ptr<ns3::Socket> socket) {
-  auto stream = std::make_shared<TcpStream>(host_, *this, socket);
-  streams_.emplace(stream.get(), stream);
+  const uint64_t id = ++next_stream_;
+  auto stream = std::make_shared<TcpStream>(host_, *this, id, socket);
+  streams_.emplace(id, stream);
   stream->start();
   return stream;
 }
 
-void TcpStreamTransport::forget(const TcpStream* stream) { streams_.erase(stream); }
+void TcpStreamTransport::forget(uint64_t stream, ns3::Ptr<ns3::Socket> closed_socket) {
+  closed_.push_back(std::move(closed_socket));
+  if (closed_.size() >= prune_at_) {
+    closed_.erase(
+        std::remove_if(closed_.begin(), closed_.end(),
+                       [](const ns3::Ptr<ns3::Socket>& socket) { return !holds_port(socket); }),
+        closed_.end());
+    prune_at_ = std::max<size_t>(64, 2 * closed_.size());
+  }
+  streams_.erase(stream);
+}
 
 // --- the factory ---
 

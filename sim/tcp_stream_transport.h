@@ -2,7 +2,9 @@
 //
 // Each Stream wraps one ns-3 TcpSocket. write() queues bytes and hands the
 // socket what its TX buffer takes, the rest as the send callback frees room;
-// pending() is what the socket has not taken yet. The transport keeps every
+// pending() is what the socket has not taken yet (the analogue of bytes the
+// kernel's send buffer has not taken live), and on_drained fires from the
+// send callback when that falls to 0 after a write() left some. The transport keeps every
 // stream alive until it has ended (closed by us and drained, or ended by the
 // peer and reported), as a kernel keeps a socket after its last fd is gone.
 #pragma once
@@ -12,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <ns3/callback.h>
 #include <ns3/packet.h>
@@ -30,11 +33,15 @@ class TcpStreamTransport;
 
 class TcpStream final : public Stream, public std::enable_shared_from_this<TcpStream> {
  public:
-  TcpStream(Ns3Host& host, TcpStreamTransport& transport, ns3::Ptr<ns3::Socket> socket);
+  // id: the transport's key for it, in order of creation.
+  TcpStream(Ns3Host& host, TcpStreamTransport& transport, uint64_t id,
+            ns3::Ptr<ns3::Socket> socket);
   // Hooks the socket's callbacks to this stream; call once, after make_shared.
   void start();
   // The transport is going away with its host: no callback, no ns-3 call after.
   void detach();
+  // The host crashed: reset the connection (RST to the peer), then detach().
+  void abort();
 
   Endpoint local() const override { return local_; }
   Endpoint remote() const override { return remote_; }
@@ -60,10 +67,13 @@ class TcpStream final : public Stream, public std::enable_shared_from_this<TcpSt
   void flush_held();
   void end(Error error);
   void report_end();
+  // on_drained, if a write() left bytes queued since the last report.
+  void report_drained();
   void finish();
 
   Ns3Host* host_;
   TcpStreamTransport* transport_;
+  uint64_t id_;
   ns3::Ptr<ns3::Socket> socket_;
   Endpoint local_;
   Endpoint remote_;
@@ -76,6 +86,9 @@ class TcpStream final : public Stream, public std::enable_shared_from_this<TcpSt
   std::deque<Bytes> queue_;
   size_t front_offset_ = 0;
   size_t pending_ = 0;
+  bool drained_owed_ = false;
+  bool reset_by_peer_ = false;  // a RST arrived (ns-3 reports it as a normal close)  // a write()
+                                // left pending_ > 0; on_drained is due at 0
   Bytes read_buffer_;
 };
 
@@ -86,9 +99,11 @@ class TcpStreamTransport final : public StreamTransport {
 
   Result<void> listen(uint16_t port, AcceptHandler on_accept) override;
   void connect(const Endpoint& to, ConnectHandler on_done) override;
+  void crash() override;
 
-  // Called by a stream that has nothing more to do.
-  void forget(const TcpStream* stream);
+  // Called by a stream that has nothing more to do, with its socket, which
+  // ns-3 keeps (FIN_WAIT, TIME_WAIT) after close(): crash() resets those too.
+  void forget(uint64_t stream, ns3::Ptr<ns3::Socket> closed_socket);
 
  private:
   struct Listener {
@@ -115,7 +130,17 @@ class TcpStreamTransport final : public StreamTransport {
   std::map<uint16_t, Listener> listeners_;
   uint64_t next_attempt_ = 0;
   std::map<uint64_t, Attempt> attempts_;
-  std::map<const TcpStream*, std::shared_ptr<TcpStream>> streams_;
+  // By id, not address: crash() resets them in this order, which must not
+  // depend on the heap.
+  uint64_t next_stream_ = 0;
+  std::map<uint64_t, std::shared_ptr<TcpStream>> streams_;
+  // Sockets closed by this side that may still hold their ports; pruned of
+  // those ns-3 has released whenever the list doubles.
+  std::vector<ns3::Ptr<ns3::Socket>> closed_;
+  size_t prune_at_ = 64;
+  // Expires with the transport: ns-3 copies a listener's accept callback
+  // into connections still in their handshake, which may complete later.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace loom::sim

@@ -69,7 +69,9 @@ class World::Impl {
     std::string name;
     ns3::Ptr<ns3::Node> node;
     std::unique_ptr<MemoryStore> store;  // outlives a restart of the host
-    std::unique_ptr<Ns3Host> host;
+    std::unique_ptr<Ns3Host> host;       // null while stopped
+    Ipv4 address;                        // its address on its first link
+    uint64_t restarts = 0;
     std::vector<std::pair<size_t, size_t>> adjacency;  // (link, neighbour), in link order
   };
   struct LinkRecord {
@@ -78,6 +80,13 @@ class World::Impl {
     uint32_t network;  // a is network+1, b is network+2
     uint32_t if_a;
     uint32_t if_b;
+    ns3::Ptr<ns3::NetDevice> device_a;
+    ns3::Ptr<ns3::NetDevice> device_b;
+    // Receive error models, one per device; made on first need (loss, down).
+    ns3::Ptr<ns3::RateErrorModel> errors_a;
+    ns3::Ptr<ns3::RateErrorModel> errors_b;
+    double loss;
+    bool up;
   };
   struct PodRecord {
     size_t host;
@@ -121,6 +130,55 @@ class World::Impl {
   }
 
   void finalize_routes();
+
+  void make_host(size_t index) {
+    HostRecord& record = hosts[index];
+    Ns3HostConfig config;
+    config.name = record.name;
+    config.index = index;
+    config.seed = options.seed;
+    config.incarnation = record.restarts;
+    config.log_filter = &options.log_filter;
+    config.log_sink = &options.log_sink;
+    config.pod_mtu = options.pod_mtu;
+    config.streams = options.streams;
+    config.after_callback = [this] { check_done(); };
+    record.host = std::make_unique<Ns3Host>(record.node, *record.store, std::move(config));
+    record.host->set_address(record.address);
+    for (const PodRecord& pod : pods) {
+      if (pod.host == index) record.host->pods().attach(pod.device);
+    }
+  }
+
+  HostRecord& host_record(size_t index) {
+    if (index >= hosts.size()) throw std::out_of_range("no host " + std::to_string(index));
+    return hosts[index];
+  }
+
+  LinkRecord& link_record(size_t index) {
+    if (index >= links.size()) throw std::out_of_range("no link " + std::to_string(index));
+    return links[index];
+  }
+
+  ns3::Ptr<ns3::RateErrorModel> new_error_model(ns3::Ptr<ns3::NetDevice> device) {
+    auto errors = ns3::CreateObject<ns3::RateErrorModel>();
+    errors->SetUnit(ns3::RateErrorModel::ERROR_UNIT_PACKET);
+    next_stream += errors->AssignStreams(next_stream);
+    device->SetAttribute("ReceiveErrorModel", ns3::PointerValue(errors));
+    return errors;
+  }
+
+  // Puts a link's loss and up/down state into its devices' error models.
+  void apply_faults(LinkRecord& link) {
+    if (!link.errors_a) {
+      if (link.up && link.loss == 0) return;  // never needed one
+      link.errors_a = new_error_model(link.device_a);
+      link.errors_b = new_error_model(link.device_b);
+    }
+    // Rate 1 drops every packet (a uniform draw in [0, 1) is below it).
+    const double rate = link.up ? link.loss : 1.0;
+    for (const auto& errors : {link.errors_a, link.errors_b}) errors->SetRate(rate);
+  }
 
   WorldOptions options;
   ns3::InternetStackHelper stack;
@@ -207,22 +265,12 @@ size_t World::add_host(std::string name) {
   record.name = std::move(name);
   record.node = impl_->new_node();
   record.store = std::make_unique<MemoryStore>();
-  Ns3HostConfig config;
-  config.name = record.name;
-  config.index = impl_->hosts.size();
-  config.seed = impl_->options.seed;
-  config.log_filter = &impl_->options.log_filter;
-  config.log_sink = &impl_->options.log_sink;
-  config.pod_mtu = impl_->options.pod_mtu;
-  config.streams = impl_->options.streams;
-  Impl* impl = impl_.get();
-  config.after_callback = [impl] { impl->check_done(); };
-  record.host = std::make_unique<Ns3Host>(record.node, *record.store, std::move(config));
   impl_->hosts.push_back(std::move(record));
+  impl_->make_host(impl_->hosts.size() - 1);
   return impl_->hosts.size() - 1;
 }
 
-void World::link(size_t a, size_t b, const LinkSpec& spec) {
+size_t World::link(size_t a, size_t b, const LinkSpec& spec) {
   auto& hosts = impl_->hosts;
   if (a >= hosts.size() || b >= hosts.size() || a == b) {
     throw std::invalid_argument("link: bad host indices " + std::to_string(a) + ", " +
@@ -243,37 +291,81 @@ void World::link(size_t a, size_t b, const LinkSpec& spec) {
   p2p.SetDeviceAttribute("DataRate", rate);
   p2p.SetChannelAttribute("Delay", ns3::TimeValue(to_ns3(spec.delay)));
   ns3::NetDeviceContainer devices = p2p.Install(hosts[a].node, hosts[b].node);
-  if (spec.loss > 0) {
-    for (uint32_t i = 0; i < devices.GetN(); ++i) {
-      auto errors = ns3::CreateObject<ns3::RateErrorModel>();
-      errors->SetUnit(ns3::RateErrorModel::ERROR_UNIT_PACKET);
-      errors->SetRate(spec.loss);
-      impl_->next_stream += errors->AssignStreams(impl_->next_stream);
-      devices.Get(i)->SetAttribute("ReceiveErrorModel", ns3::PointerValue(errors));
-    }
-  }
   // No TrafficControlHelper: without a root queue disc the device's own
   // DropTail queue is the only one (FqCoDel is 5x slower).
   Impl::LinkRecord record{};
   record.a = a;
   record.b = b;
   record.network = kUnderlayBase + static_cast<uint32_t>(4 * impl_->links.size());
+  record.device_a = devices.Get(0);
+  record.device_b = devices.Get(1);
+  record.loss = spec.loss;
+  record.up = true;
+  impl_->apply_faults(record);
   record.if_a = add_interface(hosts[a].node, devices.Get(0), record.network + 1, 30);
   record.if_b = add_interface(hosts[b].node, devices.Get(1), record.network + 2, 30);
-  if (hosts[a].host->address().is_any()) hosts[a].host->set_address(Ipv4(record.network + 1));
-  if (hosts[b].host->address().is_any()) hosts[b].host->set_address(Ipv4(record.network + 2));
+  for (auto [end, address] : {std::pair{a, record.network + 1}, std::pair{b, record.network + 2}}) {
+    Impl::HostRecord& host = hosts[end];
+    if (!host.address.is_any()) continue;
+    host.address = Ipv4(address);
+    if (host.host) host.host->set_address(host.address);
+  }
   const size_t index = impl_->links.size();
   impl_->links.push_back(record);
   hosts[a].adjacency.emplace_back(index, b);
   hosts[b].adjacency.emplace_back(index, a);
   impl_->routes_dirty = true;
+  return index;
 }
+
+size_t World::link_count() const { return impl_->links.size(); }
+
+void World::set_link_up(size_t link, bool up) {
+  Impl::LinkRecord& record = impl_->link_record(link);
+  record.up = up;
+  impl_->apply_faults(record);
+}
+
+void World::set_link_loss(size_t link, double loss) {
+  Impl::LinkRecord& record = impl_->link_record(link);
+  if (!(loss >= 0.0 && loss <= 1.0)) {
+    throw std::invalid_argument("set_link_loss: loss must be in [0, 1]");
+  }
+  record.loss = loss;
+  impl_->apply_faults(record);
+}
+
+bool World::link_up(size_t link) const { return impl_->link_record(link).up; }
+
+void World::stop_host(size_t host) {
+  Impl::HostRecord& record = impl_->host_record(host);
+  if (!record.host) {
+    throw std::logic_error("stop_host: host " + std::to_string(host) + " is already stopped");
+  }
+  record.host->crash();
+  record.host.reset();
+}
+
+void World::start_host(size_t host, bool keep_store) {
+  Impl::HostRecord& record = impl_->host_record(host);
+  if (record.host) {
+    throw std::logic_error("start_host: host " + std::to_string(host) + " is running");
+  }
+  if (!keep_store) record.store->clear();
+  ++record.restarts;
+  impl_->make_host(host);
+}
+
+bool World::host_running(size_t host) const { return impl_->host_record(host).host != nullptr; }
 
 void World::finalize_routes() { impl_->finalize_routes(); }
 
 Host& World::host(size_t index) {
-  if (index >= impl_->hosts.size()) throw std::out_of_range("no host " + std::to_string(index));
-  return *impl_->hosts[index].host;
+  Impl::HostRecord& record = impl_->host_record(index);
+  if (!record.host) {
+    throw std::logic_error("host " + std::to_string(index) + " is stopped (start_host first)");
+  }
+  return *record.host;
 }
 
 size_t World::host_count() const { return impl_->hosts.size(); }
@@ -286,7 +378,7 @@ size_t World::add_pod(size_t host, Ipv4 address, uint8_t prefix_len) {
   record.node = impl_->new_node();
   record.device = ns3::CreateObject<PodNetDevice>();
   record.node->AddDevice(record.device);
-  impl_->hosts[host].host->pods().attach(record.device);
+  if (impl_->hosts[host].host) impl_->hosts[host].host->pods().attach(record.device);
   add_interface(record.node, record.device, address.value, prefix_len);
   impl_->pods.push_back(record);
   return impl_->pods.size() - 1;

@@ -68,15 +68,50 @@ class World {
   size_t add_host(std::string name);
   // A point-to-point link with a fresh /30 from 172.16.0.0/12 (a gets .1,
   // b gets .2). A host's address() is its address on its first link.
+  // Returns the link's index (0, 1, ... in the order links are added).
   // Throws std::invalid_argument on a bad index, rate or loss.
-  void link(size_t a, size_t b, const LinkSpec& spec = {});
+  size_t link(size_t a, size_t b, const LinkSpec& spec = {});
+  size_t link_count() const;
   // Static shortest-path routes between every pair of hosts (BFS over the
   // links, ties to the first link added). Run implicitly before running
   // whenever links changed since the last call.
   void finalize_routes();
 
-  loom::Host& host(size_t index);  // throws std::out_of_range
+  // Throws std::out_of_range for an unknown index, std::logic_error while
+  // the host is stopped.
+  loom::Host& host(size_t index);
   size_t host_count() const;
+
+  // --- Faults (docs/backend-sim.md, "Faults"). Bad indices throw
+  // std::out_of_range, bad values std::invalid_argument.
+
+  // A down link drops every packet, both ways, that arrives while it is
+  // down (in flight or sent later); up again, it carries traffic as before.
+  // Routes are not recomputed: a partition is a cut, not a reroute. TCP
+  // connections over it see what they would see in reality: retransmissions,
+  // then a timeout if the cut lasts (idle ones notice nothing).
+  void set_link_up(size_t link, bool up);
+  // Packet error rate in [0, 1], each direction, from now on (replaces
+  // LinkSpec::loss; a down link stays down).
+  void set_link_loss(size_t link, double loss);
+  bool link_up(size_t link) const;
+
+  // Kills the host's process. Destroy the host's engines FIRST (they hold
+  // host(i) and cancel into it), then call stop_host. Every TCP connection
+  // of the host is reset, as a dying process's kernel resets them: each peer
+  // gets a RST and its stream's on_close ("broken") one propagation delay
+  // later. Listeners, pending connects, UDP sockets and timers go with it;
+  // afterwards the node's stack answers connects with a RST (refused), as a
+  // machine whose daemon died does. host(i) throws until start_host.
+  // Throws std::logic_error if the host is already stopped.
+  void stop_host(size_t host);
+  // Starts a stopped host again: a fresh Host on the same node and address,
+  // with the same pods, whose Random is a new incarnation (derived from the
+  // seed, the index and the number of restarts: a restarted peer draws a new
+  // UID, reproducibly). Its store survives unless keep_store is false (a
+  // wiped disk). Throws std::logic_error if the host is running.
+  void start_host(size_t host, bool keep_store = true);
+  bool host_running(size_t host) const;
 
   // A pod behind host's bridge(): its own ns-3 node and IPv4 stack, one
   // device with address/prefix_len. Its frames reach the host's FramePort

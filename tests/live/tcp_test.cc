@@ -1,5 +1,6 @@
 // TCP streams between two LinuxHosts on 127.0.0.1 and 127.0.0.2, one loop.
 #include <string>
+#include <vector>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -87,6 +88,45 @@ TEST_F(TcpPair, EchoOfFourMebibytesKeepsOrderAndShowsBackpressure) {
   EXPECT_TRUE(echoed == sent) << "bytes reordered or corrupted";
   EXPECT_EQ(client->pending(), 0u);
   EXPECT_EQ(accepted->pending(), 0u);
+}
+
+TEST_F(TcpPair, OnDrainedFiresOnceWhenTheQueueEmpties) {
+  connect_pair();
+  size_t received = 0;
+  accepted->set_handlers({[&](ByteView d) { received += d.size(); }, nullptr});
+  std::vector<size_t> pending_at_drained;
+  client->set_handlers({.on_data = nullptr,
+                        .on_close = [](const Error& e) { ADD_FAILURE() << e.message; },
+                        .on_drained = [&] { pending_at_drained.push_back(client->pending()); }});
+  // More than loopback's socket buffers take at once.
+  const Bytes sent = pattern(32 << 20);
+  client->write(sent);
+  EXPECT_GT(client->pending(), 0u);
+  EXPECT_TRUE(pending_at_drained.empty());  // never from inside write()
+  ASSERT_TRUE(loop->run_until([&] { return !pending_at_drained.empty(); }, 60s));
+  EXPECT_EQ(pending_at_drained, std::vector<size_t>{0});
+  ASSERT_TRUE(loop->run_until([&] { return received == sent.size(); }, 60s));
+  // A small write now goes out at once: no second call.
+  client->write(Bytes(100, 1));
+  EXPECT_EQ(client->pending(), 0u);
+  ASSERT_TRUE(loop->run_until([&] { return received == sent.size() + 100; }, kPatience));
+  loop->run_for(20ms);
+  EXPECT_EQ(pending_at_drained.size(), 1u);
+}
+
+TEST_F(TcpPair, OnDrainedIsNotCalledWhenWritesGoOutAtOnce) {
+  connect_pair();
+  size_t received = 0;
+  accepted->set_handlers({[&](ByteView d) { received += d.size(); }, nullptr});
+  int drained = 0;
+  client->set_handlers({.on_data = nullptr, .on_close = nullptr, .on_drained = [&] { ++drained; }});
+  for (int i = 0; i < 10; ++i) {
+    client->write(Bytes(1000, static_cast<uint8_t>(i)));
+    EXPECT_EQ(client->pending(), 0u);
+  }
+  ASSERT_TRUE(loop->run_until([&] { return received == 10000; }, kPatience));
+  loop->run_for(20ms);
+  EXPECT_EQ(drained, 0);
 }
 
 TEST_F(TcpPair, PeerCloseIsReportedOnceThroughOnClose) {

@@ -1,4 +1,5 @@
-// Streams over ns-3's TCP: accept, connect, a 1 MiB echo, refusal, close.
+// Streams over ns-3's TCP: accept, connect, a 1 MiB echo, refusal, close,
+// on_drained.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -188,6 +189,87 @@ TEST(SimTcp, CloseSendsWhatIsQueuedFirst) {
   net.world.run_for(seconds(10));
   EXPECT_EQ(received, sent);
   EXPECT_TRUE(peer_closed);
+}
+
+// A server on b that takes everything it is sent; the client on a.
+struct Sink {
+  Pair net;
+  StreamPtr server;
+  size_t received = 0;
+  StreamPtr client;
+  Sink() {
+    EXPECT_TRUE(
+        net.hb
+            .listen(
+                6783,
+                [this](StreamPtr stream) {
+                  server = stream;
+                  stream->set_handlers({[this](ByteView bytes) { received += bytes.size(); }, {}});
+                })
+            .ok());
+    net.ha.connect({net.hb.address(), 6783}, [this](Result<StreamPtr> result) {
+      ASSERT_TRUE(result.ok()) << result.error().message;
+      client = *result;
+    });
+    EXPECT_TRUE(net.world.run_until([&] { return client != nullptr; }, seconds(5)));
+  }
+};
+
+TEST(SimTcp, OnDrainedFiresOnceWhenALargeWriteHasGoneIntoTheSocket) {
+  Sink sink;
+  ASSERT_TRUE(sink.client);
+  std::vector<size_t> pending_at_drained;
+  Time drained_at{};
+  sink.client->set_handlers({.on_data = [](ByteView) {},
+                             .on_close = [](const Error& e) { ADD_FAILURE() << e.message; },
+                             .on_drained =
+                                 [&] {
+                                   pending_at_drained.push_back(sink.client->pending());
+                                   drained_at = sink.net.world.now();
+                                 }});
+  const size_t size = 1 << 20;
+  sink.client->write(pattern(size));
+  // ns-3's 128 KiB send buffer takes part; the rest waits in pending().
+  EXPECT_GT(sink.client->pending(), 0u);
+  EXPECT_TRUE(pending_at_drained.empty());  // never from inside write()
+  ASSERT_TRUE(sink.net.world.run_until([&] { return !pending_at_drained.empty(); }, seconds(60)));
+  EXPECT_EQ(pending_at_drained, std::vector<size_t>{0});
+  // Drained into the socket, not yet delivered: up to a buffer's worth is still on its way.
+  EXPECT_LT(sink.received, size);
+  EXPECT_TRUE(sink.net.world.run_until([&] { return sink.received == size; }, seconds(60)));
+  EXPECT_GT(sink.net.world.now(), drained_at);
+  // A small write now goes out at once: no second call.
+  sink.client->write(Bytes(100, 1));
+  EXPECT_EQ(sink.client->pending(), 0u);
+  sink.net.world.run_for(seconds(1));
+  EXPECT_EQ(sink.received, size + 100);
+  EXPECT_EQ(pending_at_drained.size(), 1u);
+}
+
+TEST(SimTcp, OnDrainedIsNotCalledWhenWritesGoOutAtOnce) {
+  Sink sink;
+  ASSERT_TRUE(sink.client);
+  int drained = 0;
+  sink.client->set_handlers({.on_data = {}, .on_close = {}, .on_drained = [&] { ++drained; }});
+  for (int i = 0; i < 10; ++i) {
+    sink.client->write(Bytes(1000, static_cast<uint8_t>(i)));
+    EXPECT_EQ(sink.client->pending(), 0u);
+  }
+  sink.net.world.run_for(seconds(2));
+  EXPECT_EQ(sink.received, 10000u);
+  EXPECT_EQ(drained, 0);
+}
+
+TEST(SimTcp, OnDrainedIsNotCalledAfterClose) {
+  Sink sink;
+  ASSERT_TRUE(sink.client);
+  int drained = 0;
+  sink.client->set_handlers({.on_data = {}, .on_close = {}, .on_drained = [&] { ++drained; }});
+  sink.client->write(pattern(1 << 20));
+  ASSERT_GT(sink.client->pending(), 0u);
+  sink.client->close();
+  EXPECT_TRUE(sink.net.world.run_until([&] { return sink.received == (1u << 20); }, seconds(60)));
+  EXPECT_EQ(drained, 0);
 }
 
 }  // namespace
