@@ -128,6 +128,17 @@ void BM_BroadcastAllSources(benchmark::State& state) {
 }
 BENCHMARK(BM_BroadcastAllSources)->Unit(benchmark::kMillisecond);
 
+// The same over all connections (gossip's broadcast_all), which also builds
+// the reverse graph.
+void BM_BroadcastAllAllSources(benchmark::State& state) {
+  const Peers peers = topology(1000, 30);
+  for (auto _ : state) {
+    Routes routes(peers);
+    for (PeerName src : routes.peers()) benchmark::DoNotOptimize(routes.broadcast_all(src));
+  }
+}
+BENCHMARK(BM_BroadcastAllAllSources)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 }  // namespace loom::mesh
 
