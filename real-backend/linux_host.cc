@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "real-backend/file_store.h"
+#include "real-backend/netns.h"
 #include "real-backend/socket_util.h"
 #include "real-backend/stderr_log.h"
 #include "real-backend/tap.h"
@@ -74,19 +75,33 @@ Result<std::unique_ptr<LinuxHost>> LinuxHost::create(EventLoop& loop, LinuxHostO
     host->store_ = std::move(*store);
   }
 
+  if (!opts.netns.empty()) {
+    auto netns = open_netns(opts.netns);
+    if (!netns) return netns.error();
+    host->netns_ = std::move(*netns);
+    // Fail now, not at the first socket, when we may not enter it.
+    auto inside = NetnsScope::enter(host->netns_.get());
+    if (!inside) {
+      return make_error("network namespace " + opts.netns + ": " + inside.error().message);
+    }
+  }
+
   if (opts.tap_name.empty()) {
     host->bridge_ = std::make_unique<UnattachedFramePort>(opts.tap_mtu, host->metrics_);
   } else {
+    auto inside = NetnsScope::enter(host->netns_.get());
+    if (!inside) return make_error("tap " + opts.tap_name + ": " + inside.error().message);
     auto tap = TapDevice::open(loop, opts.tap_name, opts.tap_mtu, host->metrics_);
     if (!tap) return tap.error();
     host->bridge_ = std::move(*tap);
   }
 
-  LOOM_LOG(*host->log_, "host", info,
-           "up on " << opts.address.to_string() << ", seed " << seed
-                    << (opts.store_path.empty() ? ", store in memory" : ", store ")
-                    << opts.store_path << (opts.tap_name.empty() ? ", no tap" : ", tap ")
-                    << opts.tap_name);
+  LOOM_LOG(
+      *host->log_, "host", info,
+      "up on " << opts.address.to_string() << (opts.netns.empty() ? "" : " in network namespace ")
+               << opts.netns << ", seed " << seed
+               << (opts.store_path.empty() ? ", store in memory" : ", store ") << opts.store_path
+               << (opts.tap_name.empty() ? ", no tap" : ", tap ") << opts.tap_name);
   return host;
 }
 
@@ -138,6 +153,8 @@ Result<DatagramSocket*> LinuxHost::udp(uint16_t port) {
   if (port != 0) {
     if (auto it = udp_.find(port); it != udp_.end()) return it->second.get();
   }
+  auto inside = NetnsScope::enter(netns_.get());
+  if (!inside) return make_error("udp socket: " + inside.error().message);
   auto socket = UdpSocket::open(loop_, Endpoint{options_.address, port}, metrics_);
   if (!socket) return socket.error();
   DatagramSocket* raw = socket->get();
@@ -156,8 +173,11 @@ Result<uint16_t> LinuxHost::listen_on(uint16_t port, AcceptHandler on_accept) {
   if (port != 0 && listeners_.count(port)) {
     return make_error("tcp listen " + local.to_string() + ": this host already listens there");
   }
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return make_error("tcp socket: " + errno_text(errno));
+  auto fd_in_netns = tcp_socket();
+  if (!fd_in_netns) {
+    return make_error("tcp listen " + local.to_string() + ": " + fd_in_netns.error().message);
+  }
+  UniqueFd fd = std::move(*fd_in_netns);
   int one = 1;
   // A restarted agent must not wait out TIME_WAIT to listen again.
   setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -179,6 +199,14 @@ Result<uint16_t> LinuxHost::listen_on(uint16_t port, AcceptHandler on_accept) {
   listeners_[bound] = std::move(listener);
   LOOM_LOG(*log_, "host", debug, "listening on tcp " << raw->local.to_string());
   return bound;
+}
+
+Result<UniqueFd> LinuxHost::tcp_socket() {
+  auto inside = NetnsScope::enter(netns_.get());
+  if (!inside) return inside.error();
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return make_error("tcp socket: " + errno_text(errno));
+  return fd;
 }
 
 void LinuxHost::on_acceptable(Listener& listener) {
@@ -220,8 +248,9 @@ void LinuxHost::connect(const Endpoint& to, ConnectHandler on_done) {
       on_done(make_error(message));
     });
   };
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return report_later(what + errno_text(errno));
+  auto fd_in_netns = tcp_socket();
+  if (!fd_in_netns) return report_later(what + fd_in_netns.error().message);
+  UniqueFd fd = std::move(*fd_in_netns);
   // The source is this host's address, so the peer sees who we are.
   sockaddr_in local = to_sockaddr(Endpoint{options_.address, 0});
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {

@@ -15,6 +15,7 @@
 
 #include "model/host.h"
 #include "real-backend/event_loop.h"
+#include "real-backend/socket_util.h"
 
 namespace loom::live {
 
@@ -29,6 +30,11 @@ struct LinuxHostOptions {
   Ipv4 address = Ipv4::from_octets(127, 0, 0, 1);
   // The FileStore's file; empty: an in-memory store.
   std::string store_path;
+  // The network namespace every socket and the TAP are created in: a name
+  // from `ip netns list` or a path (/proc/PID/ns/net); empty: the namespace
+  // of the thread calling. Hosts in different namespaces may share one loop
+  // and one thread. Needs CAP_SYS_ADMIN.
+  std::string netns;
   // The TAP device behind bridge(); empty: no TAP (frames sent are dropped).
   std::string tap_name;
   size_t tap_mtu = 1376;
@@ -86,6 +92,8 @@ class LinuxHost final : public loom::Host {
   void on_connect_ready(uint64_t id);
   void finish_connect(uint64_t id, Result<StreamPtr> result);
   Result<StreamPtr> adopt_stream(int fd);
+  // A non-blocking TCP socket in this host's network namespace.
+  Result<UniqueFd> tcp_socket();
   // Runs fn from the loop, unless this host is gone by then.
   void defer(Callback fn);
 
@@ -97,6 +105,7 @@ class LinuxHost final : public loom::Host {
   std::unique_ptr<Log> log_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<FramePort> bridge_;
+  UniqueFd netns_;  // options_.netns, opened; invalid: the caller's namespace
 
   std::map<uint16_t, std::unique_ptr<UdpSocket>> udp_;
   std::map<uint16_t, std::unique_ptr<Listener>> listeners_;
