@@ -1,0 +1,380 @@
+#include "model/ipam/codec.h"
+
+#include <algorithm>
+#include <cassert>
+#include <unordered_map>
+
+namespace loom::ipam {
+namespace {
+
+constexpr size_t kNameSize = PeerName::kWireSize;
+constexpr size_t kEntrySize = 4 + 2 + 4 + 4;
+constexpr size_t kNodeIdSize = kNameSize + 8;
+constexpr size_t kProposalSize = 8 + kNodeIdSize;
+constexpr size_t kClaimsMinSize = kNodeIdSize + 3 * kProposalSize + 2;
+constexpr uint8_t kHasPaxos = 1;
+constexpr uint8_t kHasRing = 2;
+
+class Writer {
+ public:
+  explicit Writer(size_t reserve) { out_.reserve(reserve); }
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u16(uint16_t v) { put(v, 2); }
+  void u32(uint32_t v) { put(v, 4); }
+  void u64(uint64_t v) { put(v, 8); }
+  void name(PeerName n) {
+    for (size_t i = kNameSize; i-- > 0;) out_.push_back(static_cast<uint8_t>(n.value >> (8 * i)));
+  }
+  void bytes(ByteView b) { out_.insert(out_.end(), b.begin(), b.end()); }
+  Bytes take() { return std::move(out_); }
+
+ private:
+  void put(uint64_t v, size_t n) {
+    for (size_t i = 0; i < n; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  }
+  Bytes out_;
+};
+
+// Reads fields in order; the first field that does not fit records an
+// error naming it, and every later read returns zeros.
+class Reader {
+ public:
+  Reader(ByteView bytes, std::string codec) : b_(bytes), codec_(std::move(codec)) {}
+
+  bool failed() const { return failed_; }
+  size_t left() const { return b_.size() - at_; }
+  Error error() const { return make_error(codec_ + ": " + why_); }
+  void fail(const std::string& why) {
+    if (!failed_) why_ = why;
+    failed_ = true;
+  }
+
+  uint8_t u8(const std::string& field) { return static_cast<uint8_t>(get(1, field)); }
+  uint16_t u16(const std::string& field) { return static_cast<uint16_t>(get(2, field)); }
+  uint32_t u32(const std::string& field) { return static_cast<uint32_t>(get(4, field)); }
+  uint64_t u64(const std::string& field) { return get(8, field); }
+  PeerName name(const std::string& field) {
+    if (!need(kNameSize, field)) return PeerName();
+    uint64_t v = 0;
+    for (size_t i = 0; i < kNameSize; ++i) v = (v << 8) | b_[at_ + i];
+    at_ += kNameSize;
+    return PeerName(v);
+  }
+  ByteView view(size_t n, const std::string& field) {
+    if (!need(n, field)) return {};
+    const ByteView v = b_.subview(at_, n);
+    at_ += n;
+    return v;
+  }
+  // A count of items of at least min_size bytes each: refuse one that the
+  // bytes left cannot hold before anything is reserved for it.
+  bool plausible(size_t count, size_t min_size, const std::string& field) {
+    if (failed_) return false;
+    if (count > left() / min_size) {
+      fail(field + " count " + std::to_string(count) + " exceeds the " + std::to_string(left()) +
+           " bytes left");
+      return false;
+    }
+    return true;
+  }
+  Result<void> finish() {
+    if (!failed_ && left() != 0) fail(std::to_string(left()) + " trailing bytes");
+    if (failed_) return error();
+    return {};
+  }
+
+ private:
+  bool need(size_t n, const std::string& field) {
+    if (failed_) return false;
+    if (left() < n) {
+      fail("truncated " + field);
+      return false;
+    }
+    return true;
+  }
+  uint64_t get(size_t n, const std::string& field) {
+    if (!need(n, field)) return 0;
+    uint64_t v = 0;
+    for (size_t i = n; i-- > 0;) v = (v << 8) | b_[at_ + i];
+    at_ += n;
+    return v;
+  }
+
+  ByteView b_;
+  std::string codec_;
+  size_t at_ = 0;
+  bool failed_ = false;
+  std::string why_;
+};
+
+void write_node(Writer& w, const paxos::NodeID& id) {
+  w.name(id.name);
+  w.u64(id.uid);
+}
+
+void write_proposal(Writer& w, const paxos::ProposalID& p) {
+  w.u64(p.round);
+  write_node(w, p.proposer);
+}
+
+paxos::NodeID read_node(Reader& r, const std::string& field) {
+  paxos::NodeID id;
+  id.name = r.name(field + " name");
+  id.uid = r.u64(field + " UID");
+  return id;
+}
+
+paxos::ProposalID read_proposal(Reader& r, const std::string& field) {
+  paxos::ProposalID p;
+  p.round = r.u64(field + " round");
+  p.proposer = read_node(r, field + " proposer");
+  return p;
+}
+
+}  // namespace
+
+Bytes encode_ring(const Ring& ring) {
+  const std::vector<PeerName> owners = ring.peer_names();
+  assert(owners.size() <= 0xffff && ring.seeds().size() <= 0xffff);
+  assert(ring.entries().size() <= 0xffffffff);
+  std::unordered_map<uint64_t, uint16_t> index;
+  index.reserve(owners.size());
+  for (size_t i = 0; i < owners.size(); ++i) index.emplace(owners[i].value, i);
+
+  Writer w(1 + 8 + kNameSize + 2 + ring.seeds().size() * kNameSize + 2 + owners.size() * kNameSize +
+           4);
+  w.u8(kCodecFormat);
+  w.u32(ring.universe().start);
+  w.u32(ring.universe().end);
+  w.name(ring.us());
+  w.u16(static_cast<uint16_t>(ring.seeds().size()));
+  for (PeerName s : ring.seeds()) w.name(s);
+  w.u16(static_cast<uint16_t>(owners.size()));
+  for (PeerName o : owners) w.name(o);
+  w.u32(static_cast<uint32_t>(ring.entries().size()));
+  // The bulk: fixed-size records written in place.
+  Bytes out = w.take();
+  const size_t head = out.size();
+  out.resize(head + ring.entries().size() * kEntrySize);
+  uint8_t* p = out.data() + head;
+  auto put = [&p](uint32_t v, size_t n) {
+    for (size_t i = 0; i < n; ++i) *p++ = static_cast<uint8_t>(v >> (8 * i));
+  };
+  for (const Entry& e : ring.entries()) {
+    put(e.token, 4);
+    put(index.find(e.peer.value)->second, 2);
+    put(e.version, 4);
+    put(e.free, 4);
+  }
+  return out;
+}
+
+Result<Ring> decode_ring(ByteView bytes) {
+  Reader r(bytes, "ipam ring");
+  const uint8_t format = r.u8("format");
+  if (!r.failed() && format != kCodecFormat) r.fail("unknown format " + std::to_string(format));
+  const Range universe{r.u32("universe start"), r.u32("universe end")};
+  if (!r.failed() && universe.start >= universe.end) {
+    r.fail("empty universe " + format_address(universe.start) + "-" + format_address(universe.end));
+  }
+  const PeerName holder = r.name("holder name");
+
+  const uint16_t seed_count = r.u16("seed count");
+  std::vector<PeerName> seeds;
+  if (r.plausible(seed_count, kNameSize, "seed")) seeds.reserve(seed_count);
+  for (size_t i = 0; i < seed_count && !r.failed(); ++i) {
+    seeds.push_back(r.name("seed " + std::to_string(i)));
+    if (!r.failed() && seeds.back().is_unknown()) {
+      r.fail("seed " + std::to_string(i) + " is the unknown peer name");
+    }
+  }
+
+  const uint16_t owner_count = r.u16("owner count");
+  std::vector<PeerName> owners;
+  if (r.plausible(owner_count, kNameSize, "owner")) owners.reserve(owner_count);
+  for (size_t i = 0; i < owner_count && !r.failed(); ++i) {
+    owners.push_back(r.name("owner " + std::to_string(i)));
+    if (r.failed()) break;
+    if (owners.back().is_unknown())
+      r.fail("owner " + std::to_string(i) + " is the unknown peer name");
+    if (i > 0 && owners[i] <= owners[i - 1]) {
+      r.fail("owner names not strictly increasing at " + std::to_string(i));
+    }
+  }
+
+  const uint32_t entry_count = r.u32("entry count");
+  std::vector<Entry> entries;
+  if (r.plausible(entry_count, kEntrySize, "entry")) entries.reserve(entry_count);
+  // The entries are the bulk of a ring: read them straight from one
+  // length-checked block, building an error text only on failure.
+  const ByteView block = r.view(size_t{entry_count} * kEntrySize, "entries");
+  for (size_t i = 0; i < entry_count && !r.failed(); ++i) {
+    const uint8_t* p = block.data() + i * kEntrySize;
+    auto le = [p](size_t at, size_t n) {
+      uint32_t v = 0;
+      for (size_t k = n; k-- > 0;) v = (v << 8) | p[at + k];
+      return v;
+    };
+    const uint32_t owner = le(4, 2);
+    if (owner >= owners.size()) {
+      r.fail("entry " + std::to_string(i) + ": owner index " + std::to_string(owner) +
+             " out of range");
+      break;
+    }
+    entries.push_back(Entry{le(0, 4), owners[owner], le(6, 4), le(10, 4)});
+  }
+  if (auto done = r.finish(); !done) return done.error();
+
+  Ring ring = Ring::from_parts(universe, holder, std::move(entries), std::move(seeds));
+  if (auto ok = ring.check_invariants(); !ok) {
+    return make_error("ipam ring: " + ok.error().message);
+  }
+  return ring;
+}
+
+Bytes encode_paxos(const paxos::GossipState& state) {
+  assert(state.size() <= 0xffff);
+  Writer w(3 + state.size() * (kClaimsMinSize + 8 * kNameSize));
+  w.u8(kCodecFormat);
+  w.u16(static_cast<uint16_t>(state.size()));
+  for (const auto& [node, claims] : state) {
+    assert(claims.accepted_value.value.size() <= 0xffff);
+    write_node(w, node);
+    write_proposal(w, claims.promise);
+    write_proposal(w, claims.accepted);
+    write_proposal(w, claims.accepted_value.origin);
+    w.u16(static_cast<uint16_t>(claims.accepted_value.value.size()));
+    for (PeerName n : claims.accepted_value.value) w.name(n);
+  }
+  return w.take();
+}
+
+Result<paxos::GossipState> decode_paxos(ByteView bytes) {
+  Reader r(bytes, "ipam paxos");
+  const uint8_t format = r.u8("format");
+  if (!r.failed() && format != kCodecFormat) r.fail("unknown format " + std::to_string(format));
+  const uint16_t count = r.u16("node count");
+  r.plausible(count, kClaimsMinSize, "node");
+  paxos::GossipState state;
+  for (size_t i = 0; i < count && !r.failed(); ++i) {
+    const std::string which = "node " + std::to_string(i);
+    const paxos::NodeID id = read_node(r, which);
+    paxos::NodeClaims claims;
+    claims.promise = read_proposal(r, which + " promise");
+    claims.accepted = read_proposal(r, which + " accepted");
+    claims.accepted_value.origin = read_proposal(r, which + " value origin");
+    const uint16_t value_count = r.u16("value count");
+    if (r.plausible(value_count, kNameSize, which + " value")) {
+      claims.accepted_value.value.reserve(value_count);
+    }
+    for (size_t k = 0; k < value_count && !r.failed(); ++k) {
+      claims.accepted_value.value.push_back(r.name(which + " value name"));
+      if (!r.failed() && claims.accepted_value.value.back().is_unknown()) {
+        r.fail(which + ": value name " + std::to_string(k) + " is the unknown peer name");
+      }
+    }
+    if (r.failed()) break;
+    if (id.name.is_unknown()) {
+      r.fail(which + " is the unknown peer name");
+      break;
+    }
+    if (!state.empty() && !(state.rbegin()->first < id)) {
+      r.fail(which + ": nodes not in strictly increasing order");
+      break;
+    }
+    state.emplace_hint(state.end(), id, std::move(claims));
+  }
+  if (auto done = r.finish(); !done) return done.error();
+  return state;
+}
+
+Bytes encode_gossip(const IpamGossip& gossip) {
+  const Bytes paxos = gossip.paxos.empty() ? Bytes() : encode_paxos(gossip.paxos);
+  const Bytes ring = gossip.ring ? encode_ring(*gossip.ring) : Bytes();
+  size_t size = 4 + paxos.size() + ring.size() + 8;
+  for (const auto& [name, nick] : gossip.nicknames) size += kNameSize + 1 + nick.size();
+  assert(gossip.nicknames.size() <= 0xffff);
+  Writer w(size);
+  w.u8(kCodecFormat);
+  w.u8(static_cast<uint8_t>((gossip.paxos.empty() ? 0 : kHasPaxos) | (gossip.ring ? kHasRing : 0)));
+  w.u16(static_cast<uint16_t>(gossip.nicknames.size()));
+  for (const auto& [name, nick] : gossip.nicknames) {
+    const size_t len = std::min<size_t>(nick.size(), 255);
+    w.name(name);
+    w.u8(static_cast<uint8_t>(len));
+    w.bytes(ByteView(std::string_view(nick).substr(0, len)));
+  }
+  if (!paxos.empty()) {
+    w.u32(static_cast<uint32_t>(paxos.size()));
+    w.bytes(paxos);
+  }
+  if (gossip.ring) {
+    w.u32(static_cast<uint32_t>(ring.size()));
+    w.bytes(ring);
+  }
+  return w.take();
+}
+
+Result<IpamGossip> decode_gossip(ByteView bytes) {
+  Reader r(bytes, "ipam gossip");
+  const uint8_t format = r.u8("format");
+  if (!r.failed() && format != kCodecFormat) r.fail("unknown format " + std::to_string(format));
+  const uint8_t flags = r.u8("flags");
+  if (!r.failed() && (flags & ~(kHasPaxos | kHasRing)) != 0) {
+    r.fail("unknown flags " + std::to_string(flags));
+  }
+  IpamGossip gossip;
+  const uint16_t nick_count = r.u16("nickname count");
+  r.plausible(nick_count, kNameSize + 1, "nickname");
+  for (size_t i = 0; i < nick_count && !r.failed(); ++i) {
+    const std::string which = "nickname " + std::to_string(i);
+    const PeerName name = r.name(which + " peer name");
+    const uint8_t len = r.u8("nickname length");
+    const ByteView nick = r.view(len, which);
+    if (r.failed()) break;
+    if (name.is_unknown()) {
+      r.fail(which + " is for the unknown peer name");
+      break;
+    }
+    if (!gossip.nicknames.empty() && !(gossip.nicknames.rbegin()->first < name)) {
+      r.fail(which + ": names not in strictly increasing order");
+      break;
+    }
+    gossip.nicknames.emplace_hint(gossip.nicknames.end(), name, std::string(nick.as_chars()));
+  }
+  ByteView paxos_bytes;
+  ByteView ring_bytes;
+  if ((flags & kHasPaxos) != 0) paxos_bytes = r.view(r.u32("paxos length"), "paxos state");
+  if ((flags & kHasRing) != 0) ring_bytes = r.view(r.u32("ring length"), "ring");
+  if (auto done = r.finish(); !done) return done.error();
+
+  if ((flags & kHasPaxos) != 0) {
+    Result<paxos::GossipState> paxos = decode_paxos(paxos_bytes);
+    if (!paxos) return make_error("ipam gossip: " + paxos.error().message);
+    if (paxos->empty()) return make_error("ipam gossip: paxos state present but empty");
+    gossip.paxos = std::move(*paxos);
+  }
+  if ((flags & kHasRing) != 0) {
+    Result<Ring> ring = decode_ring(ring_bytes);
+    if (!ring) return make_error("ipam gossip: " + ring.error().message);
+    gossip.ring = std::move(*ring);
+  }
+  return gossip;
+}
+
+Bytes encode_range(const Range& range) {
+  Writer w(8);
+  w.u32(range.start);
+  w.u32(range.end);
+  return w.take();
+}
+
+Result<Range> decode_range(ByteView bytes) {
+  Reader r(bytes, "ipam range");
+  const Range range{r.u32("start"), r.u32("end")};
+  if (auto done = r.finish(); !done) return done.error();
+  if (range.start >= range.end) return make_error("ipam range: empty range " + range.to_string());
+  return range;
+}
+
+}  // namespace loom::ipam
