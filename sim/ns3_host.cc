@@ -1,5 +1,6 @@
 #include "sim/ns3_host.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -73,7 +74,8 @@ bool Ns3DatagramSocket::send_to(const Endpoint& to, ByteView payload) {
 void Ns3DatagramSocket::receive() {
   ns3::Address from;
   while (ns3::Ptr<ns3::Packet> packet = socket_->RecvFrom(from)) {
-    if (!receiver_) continue;  // no receiver: dropped
+    if (!receiver_) continue;                     // no receiver: dropped
+    if (host_.udp_port_blocked(port_)) continue;  // World::set_udp_port_blocked
     buffer_.resize(packet->GetSize());
     packet->CopyData(buffer_.data(), static_cast<uint32_t>(buffer_.size()));
     const auto source = ns3::InetSocketAddress::ConvertFrom(from);
@@ -92,6 +94,13 @@ void PodBridge::attach(ns3::Ptr<PodNetDevice> device) {
   device->SetBridge(this);
   device->SetMtu(static_cast<uint16_t>(mtu_));
   pods_.push_back(device);
+}
+
+void PodBridge::detach(ns3::Ptr<PodNetDevice> device) {
+  auto it = std::find(pods_.begin(), pods_.end(), device);
+  if (it == pods_.end()) return;
+  device->SetBridge(nullptr);
+  pods_.erase(it);
 }
 
 bool PodBridge::send(ByteView frame) {
@@ -168,6 +177,14 @@ void Ns3Host::fire(TimerId id) {
 void Ns3Host::later(std::function<void()> fn) {
   // A timer of delay 0: cancelled with the host, like the engine's own.
   after(Time::zero(), std::move(fn));
+}
+
+void Ns3Host::set_udp_port_blocked(uint16_t port, bool blocked) {
+  if (blocked) {
+    blocked_udp_.insert(port);
+  } else {
+    blocked_udp_.erase(port);
+  }
 }
 
 Result<DatagramSocket*> Ns3Host::udp(uint16_t port) {

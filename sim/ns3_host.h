@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -76,6 +77,7 @@ class PodBridge final : public FramePort {
   size_t mtu() const override { return mtu_; }
 
   void attach(ns3::Ptr<PodNetDevice> device);
+  void detach(ns3::Ptr<PodNetDevice> device);
   // A frame a pod sent.
   void from_pod(ByteView frame);
 
@@ -129,6 +131,9 @@ class Ns3Host final : public Host {
   void set_address(Ipv4 address) { address_ = address; }
   ns3::Ptr<ns3::Node> node() const { return node_; }
   PodBridge& pods() { return bridge_; }
+  // World::set_udp_port_blocked: datagrams arriving for a blocked port are dropped.
+  void set_udp_port_blocked(uint16_t port, bool blocked);
+  bool udp_port_blocked(uint16_t port) const { return blocked_udp_.count(port) != 0; }
   // Calls engine code (a handler, a receiver) and tells the World it ran.
   template <typename F>
   void deliver(F&& f) {
@@ -162,6 +167,7 @@ class Ns3Host final : public Host {
   TimerId next_timer_ = 0;
   std::unordered_map<TimerId, Timer> timers_;  // never iterated for behaviour
   std::map<uint16_t, std::unique_ptr<Ns3DatagramSocket>> udp_;
+  std::set<uint16_t> blocked_udp_;
   std::unique_ptr<StreamTransport> streams_;
 };
 

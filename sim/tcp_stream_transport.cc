@@ -7,6 +7,7 @@
 #include <ns3/boolean.h>
 #include <ns3/inet-socket-address.h>
 #include <ns3/packet.h>
+#include <ns3/rtt-estimator.h>
 #include <ns3/simulator.h>
 #include <ns3/tcp-socket-factory.h>
 #include <ns3/uinteger.h>
@@ -54,6 +55,35 @@ struct TcpReset : ns3::TcpSocketBase {
   static void send(ns3::TcpSocketBase& socket) { (socket.*(&TcpReset::SendRST))(); }
 };
 
+// ns-3 3.37 takes a listener whose receive window is still 0 (no SYN has
+// reached it yet) for a zero-window connection when another segment does (a
+// stray RST from a dying peer's connect), and its persist timer then
+// crashes on the empty send buffer (TcpSocketBase::PersistTimeout). A
+// listener sends nothing: start it with the window a first SYN would give.
+struct TcpListenerWindow : ns3::TcpSocketBase {
+  static void open(ns3::TcpSocketBase& socket) { socket.*(&TcpListenerWindow::m_rWnd) = 65535; }
+};
+
+// ns-3 3.37 (timestamps off) takes an RTT sample across a retransmitted SYN
+// or SYN-ACK, which Karn's algorithm forbids: one SYN lost to a full queue
+// leaves the connection with a 9 s RTO, and its first lost data segment then
+// stalls it that long (a mesh handshake times out). As RFC 6298 (5.7) and
+// Linux do, such a connection starts from a fresh estimate and a 3 s RTO.
+// The members are protected; pointers to them, formed through a derived
+// class, reach them, as TcpReset does.
+struct TcpHandshakeRetransmitted : ns3::TcpSocketBase {
+  static void fix_rto(ns3::TcpSocketBase& socket) {
+    // CompleteFork and Connect start the count at the retries, the first
+    // SYN (SYN-ACK) takes one; fewer left means one was sent again.
+    if (socket.*(&TcpHandshakeRetransmitted::m_synCount) + 1 >=
+        socket.*(&TcpHandshakeRetransmitted::m_synRetries)) {
+      return;
+    }
+    (socket.*(&TcpHandshakeRetransmitted::m_rtt))->Reset();
+    socket.*(&TcpHandshakeRetransmitted::m_rto) = ns3::Seconds(3);
+  }
+};
+
 // Whether ns-3 still holds the socket's endpoint (its port).
 bool holds_port(const ns3::Ptr<ns3::Socket>& socket) {
   ns3::Address address;
@@ -82,6 +112,9 @@ TcpStream::TcpStream(Ns3Host& host, TcpStreamTransport& transport, uint64_t id,
 }
 
 void TcpStream::start() {
+  if (auto tcp = ns3::DynamicCast<ns3::TcpSocketBase>(socket_)) {
+    TcpHandshakeRetransmitted::fix_rto(*tcp);
+  }
   std::weak_ptr<TcpStream> weak = shared_from_this();
   socket_->SetRecvCallback(SocketCallback([weak](ns3::Ptr<ns3::Socket>) {
     if (auto self = weak.lock()) self->on_readable();
@@ -371,6 +404,7 @@ Result<void> TcpStreamTransport::listen(uint16_t port, AcceptHandler on_accept) 
     socket->Close();
     return make_error("cannot listen on " + where + ": " + reason);
   }
+  if (auto tcp = ns3::DynamicCast<ns3::TcpSocketBase>(socket)) TcpListenerWindow::open(*tcp);
   std::weak_ptr<int> alive = alive_;
   socket->SetAcceptCallback(
       ns3::MakeNullCallback<bool, ns3::Ptr<ns3::Socket>, const ns3::Address&>(),

@@ -1,6 +1,7 @@
 // World over ns-3 (C++17). The only file that touches ns-3's globals.
 #include "sim/world.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -38,6 +39,8 @@ bool g_world_alive = false;
 // Underlay links get consecutive /30s from 172.16.0.0/12, clear of Weave's
 // default allocation range (10.32.0.0/12).
 constexpr uint32_t kUnderlayBase = 0xAC100000;
+constexpr uint32_t kUnderlayMask = 0xFFF00000;  // /12
+constexpr size_t kNone = static_cast<size_t>(-1);
 constexpr size_t kMaxLinks = size_t{1} << 18;
 constexpr uint32_t kLinkMask = 0xFFFFFFFC;
 
@@ -192,20 +195,20 @@ class World::Impl {
   uint64_t control_events = 0;
 };
 
+// Static shortest-path routes: per host, one /30 route for every link not
+// attached to it, through the first link of a breadth-first path. ns-3 scans
+// a node's routes linearly for every packet it sends or forwards, so a host
+// whose every such route leaves by the same link (a peer on a star, a rack
+// switch under its core) gets one route for the whole underlay instead,
+// unless following those aggregates from its gateway comes back to it: then
+// a packet for an unused address would bounce until its TTL ran out.
 void World::Impl::finalize_routes() {
   routes_dirty = false;
-  const ns3::Ipv4StaticRoutingHelper helper;
-  for (size_t s = 0; s < hosts.size(); ++s) {
-    auto routing = helper.GetStaticRouting(hosts[s].node->GetObject<ns3::Ipv4>());
-    // Forget an earlier call's routes; interface routes have no gateway.
-    for (uint32_t i = routing->GetNRoutes(); i-- > 0;) {
-      if (routing->GetRoute(i).GetGateway() != ns3::Ipv4Address::GetAny()) {
-        routing->RemoveRoute(i);
-      }
-    }
-    // Breadth-first from s: hops to each host and the link leaving s.
-    std::vector<int> distance(hosts.size(), -1);
-    std::vector<size_t> first_link(hosts.size(), 0);
+  const size_t n = hosts.size();
+  // The link every route of host s leaves by, per destination link.
+  auto routes_of = [&](size_t s) {
+    std::vector<int> distance(n, -1);
+    std::vector<size_t> first_link(n, 0);
     std::queue<size_t> frontier;
     distance[s] = 0;
     frontier.push(s);
@@ -219,18 +222,70 @@ void World::Impl::finalize_routes() {
         frontier.push(v);
       }
     }
-    for (const LinkRecord& target : links) {
+    // (destination link, first link); kNone when unreachable.
+    std::vector<std::pair<size_t, size_t>> out;
+    for (size_t t = 0; t < links.size(); ++t) {
+      const LinkRecord& target = links[t];
       if (target.a == s || target.b == s) continue;  // directly connected
       size_t via = target.a;
       if (distance[via] < 0 || (distance[target.b] >= 0 && distance[target.b] < distance[via])) {
         via = target.b;
       }
-      if (distance[via] < 0) continue;  // unreachable
-      const LinkRecord& hop = links[first_link[via]];
+      out.emplace_back(t, distance[via] < 0 ? kNone : first_link[via]);
+    }
+    return out;
+  };
+  // The link all of s's routes leave by, when it is one (and every link is
+  // reachable); kNone otherwise.
+  std::vector<size_t> aggregate(n, kNone);
+  for (size_t s = 0; s < n; ++s) {
+    const auto routes = routes_of(s);
+    if (routes.empty()) continue;
+    const size_t via = routes.front().second;
+    if (std::all_of(routes.begin(), routes.end(),
+                    [&](const auto& r) { return r.second == via && via != kNone; })) {
+      aggregate[s] = via;
+    }
+  }
+  auto other_end = [&](size_t s, size_t link) {
+    return links[link].a == s ? links[link].b : links[link].a;
+  };
+  std::vector<size_t> loops;
+  for (size_t s = 0; s < n; ++s) {
+    if (aggregate[s] == kNone) continue;
+    size_t at = other_end(s, aggregate[s]);
+    for (size_t steps = 0; aggregate[at] != kNone; ++steps) {
+      if (at == s || steps > n) {
+        loops.push_back(s);
+        break;
+      }
+      at = other_end(at, aggregate[at]);
+    }
+  }
+  for (size_t s : loops) aggregate[s] = kNone;
+
+  const ns3::Ipv4StaticRoutingHelper helper;
+  for (size_t s = 0; s < n; ++s) {
+    auto routing = helper.GetStaticRouting(hosts[s].node->GetObject<ns3::Ipv4>());
+    // Forget an earlier call's routes; interface routes have no gateway.
+    for (uint32_t i = routing->GetNRoutes(); i-- > 0;) {
+      if (routing->GetRoute(i).GetGateway() != ns3::Ipv4Address::GetAny()) {
+        routing->RemoveRoute(i);
+      }
+    }
+    auto add = [&](uint32_t network, uint32_t mask, size_t via) {
+      const LinkRecord& hop = links[via];
       const bool s_is_a = hop.a == s;
       const uint32_t gateway = hop.network + (s_is_a ? 2 : 1);
-      routing->AddNetworkRouteTo(ns3::Ipv4Address(target.network), ns3::Ipv4Mask(kLinkMask),
+      routing->AddNetworkRouteTo(ns3::Ipv4Address(network), ns3::Ipv4Mask(mask),
                                  ns3::Ipv4Address(gateway), s_is_a ? hop.if_a : hop.if_b);
+    };
+    if (aggregate[s] != kNone) {
+      add(kUnderlayBase, kUnderlayMask, aggregate[s]);
+      continue;
+    }
+    for (const auto& [target, via] : routes_of(s)) {
+      if (via != kNone) add(links[target].network, kLinkMask, via);
     }
   }
 }
@@ -337,6 +392,14 @@ void World::set_link_loss(size_t link, double loss) {
 
 bool World::link_up(size_t link) const { return impl_->link_record(link).up; }
 
+void World::set_udp_port_blocked(size_t host, uint16_t port, bool blocked) {
+  Impl::HostRecord& record = impl_->host_record(host);
+  if (!record.host) {
+    throw std::logic_error("set_udp_port_blocked: host " + std::to_string(host) + " is stopped");
+  }
+  record.host->set_udp_port_blocked(port, blocked);
+}
+
 void World::stop_host(size_t host) {
   Impl::HostRecord& record = impl_->host_record(host);
   if (!record.host) {
@@ -385,6 +448,15 @@ size_t World::add_pod(size_t host, Ipv4 address, uint8_t prefix_len) {
 }
 
 size_t World::pod_count() const { return impl_->pods.size(); }
+
+void World::move_pod(size_t pod, size_t host) {
+  if (pod >= impl_->pods.size()) throw std::out_of_range("no pod " + std::to_string(pod));
+  impl_->host_record(host);  // throws for an unknown host
+  Impl::PodRecord& record = impl_->pods[pod];
+  if (auto& from = impl_->hosts[record.host].host) from->pods().detach(record.device);
+  record.host = host;
+  if (auto& to = impl_->hosts[host].host) to->pods().attach(record.device);
+}
 
 size_t World::ping(size_t pod, Ipv4 destination, int count, Time interval) {
   if (pod >= impl_->pods.size()) throw std::out_of_range("no pod " + std::to_string(pod));

@@ -95,6 +95,12 @@ class World {
   // LinkSpec::loss; a down link stays down).
   void set_link_loss(size_t link, double loss);
   bool link_up(size_t link) const;
+  // A host firewall rule: datagrams arriving for UDP `port` on the host are
+  // dropped while blocked (outgoing ones still leave). For the data plane's
+  // fallback tests (block 6784 and fastdp falls back to sleeve). Applies to
+  // the running incarnation: a restarted host starts unblocked. Throws
+  // std::logic_error while the host is stopped.
+  void set_udp_port_blocked(size_t host, uint16_t port, bool blocked);
 
   // Kills the host's process. Destroy the host's engines FIRST (they hold
   // host(i) and cancel into it), then call stop_host. Every TCP connection
@@ -118,6 +124,9 @@ class World {
   // receiver; FramePort::send() reaches it by destination MAC (broadcast
   // and multicast reach every pod of the host).
   size_t add_pod(size_t host, loom::Ipv4 address, uint8_t prefix_len);
+  // Moves a pod, with its MAC, address and stack, behind another host's
+  // bridge(), as a container migrated with its identity (Weave: a MAC move).
+  void move_pod(size_t pod, size_t host);
   size_t pod_count() const;
   // ns-3's V4Ping from a pod: count echoes, interval apart, starting now.
   // Replies arriving within one interval of the last echo are counted.

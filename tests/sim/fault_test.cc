@@ -197,6 +197,53 @@ TEST(SimFaults, TcpOverAHealedLinkCarriesOn) {
   EXPECT_FALSE(net.client_closed.has_value());
 }
 
+// A connection whose SYN was lost measures no RTT from it (Karn): its first
+// lost data segment is resent after RFC 6298's 3 s, not after the 9 s that
+// ns-3's sample across the retried SYN would give (a 10 s mesh handshake
+// would time out).
+TEST(SimFaults, LostSynDoesNotInflateTheRetransmissionTimeout) {
+  for (const bool lose_syn_ack : {false, true}) {
+    World world;
+    const size_t a = world.add_host("a");
+    const size_t b = world.add_host("b");
+    const size_t ab = world.link(a, b);
+    Bytes received;
+    std::vector<StreamPtr> kept;
+    ASSERT_TRUE(world.host(b)
+                    .listen(kPort,
+                            [&](StreamPtr stream) {
+                              kept.push_back(stream);
+                              stream->set_handlers({[&](ByteView bytes) {
+                                                      received.insert(received.end(), bytes.begin(),
+                                                                      bytes.end());
+                                                    },
+                                                    {}});
+                            })
+                    .ok());
+    std::optional<Time> connected_at;
+    world.host(a).connect({world.host(b).address(), kPort}, [&](Result<StreamPtr> result) {
+      ASSERT_TRUE(result.ok()) << result.error().message;
+      kept.push_back(*result);
+      connected_at = world.now();
+      // The first data segment (and the handshake's last ACK) is lost too.
+      world.set_link_up(ab, false);
+      (*result)->write(Bytes(100, 7));
+      world.host(a).after(milliseconds(100), [&] { world.set_link_up(ab, true); });
+    });
+    // The SYN (or the SYN-ACK, once the SYN has arrived) is lost.
+    if (lose_syn_ack) world.run_for(std::chrono::microseconds(1100));
+    world.set_link_up(ab, false);
+    world.run_for(milliseconds(500));
+    world.set_link_up(ab, true);
+    ASSERT_TRUE(world.run_until([&] { return received.size() == 100; }, seconds(30)));
+    ASSERT_TRUE(connected_at.has_value());
+    EXPECT_GE(*connected_at, seconds(3)) << "the handshake waited for a retry";
+    EXPECT_LT(world.now() - *connected_at, seconds(4))
+        << (lose_syn_ack ? "SYN-ACK" : "SYN") << " lost: data took "
+        << std::chrono::duration<double>(world.now() - *connected_at).count() << " s";
+  }
+}
+
 TEST(SimHostRestart, PeersSeeTheKilledHostsConnectionsResetAtOnce) {
   Connected net;
   net.listen_on_b();
