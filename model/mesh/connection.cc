@@ -36,7 +36,9 @@ Connection::Connection(Host& host, const MeshConfig& config, ConnectionOwner& ow
       local_address_(stream_->local()),
       senders_(
           handshake.name, [this](GossipMessage msg) { (void)send_gossip(msg); },
-          [this] { return closed_ || stream_->pending() > 0; }) {
+          [this] { return closed_ || stream_->pending() > 0; }),
+      sent_bytes_metric_(host.metrics().counter(kSentBytesMetric)),
+      sent_messages_metric_(host.metrics().counter(kSentMessagesMetric)) {
   handshake.min_version = static_cast<uint8_t>(config.protocol_min_version);
   handshake.max_version = static_cast<uint8_t>(config.protocol_max_version);
   handshake_.emplace(std::move(handshake), host_.random());
@@ -171,7 +173,10 @@ void Connection::handle(const ProtocolMessage& msg) {
         fail(ConnectionError::other(gossip.error().message));
         return;
       }
-      if (auto handled = owner_.gossip_received(*this, *gossip); !handled) {
+      // What this message took on the stream: length prefix, tag, seal.
+      const size_t wire_bytes = kLengthPrefixSize + 1 + msg.payload.size() +
+                                (encrypted() ? crypto::kSecretboxOverhead : 0);
+      if (auto handled = owner_.gossip_received(*this, *gossip, wire_bytes); !handled) {
         fail(ConnectionError::other(handled.error().message));
       }
       return;
@@ -191,7 +196,9 @@ Result<void> Connection::send_gossip(const GossipMessage& msg) {
   if (closed_ || !channel_) return make_error("connection not open");
   auto payload = encode_gossip(msg);
   if (!payload) return payload.error();
+  const uint64_t written = bytes_sent_;
   if (!send(gossip_tag(msg.kind), *payload)) return make_error("message too long");
+  owner_.gossip_sent(*this, msg, static_cast<size_t>(bytes_sent_ - written));
   return {};
 }
 
@@ -202,12 +209,14 @@ bool Connection::send(ProtocolTag tag, ByteView payload) {
     return false;
   }
   ++messages_sent_;
+  sent_messages_metric_.add();
   write(*bytes);
   return true;
 }
 
 void Connection::write(ByteView bytes) {
   bytes_sent_ += bytes.size();
+  sent_bytes_metric_.add(bytes.size());
   stream_->write(bytes);
   if (stream_->pending() > 0 && drain_timer_ == 0) {
     drain_timer_ = host_.after(kDrainPoll, [this] {

@@ -41,8 +41,13 @@ class ConnectionOwner {
   virtual Result<void> add_connection(Connection& conn) = 0;
   // The overlay reported the forwarder established.
   virtual void connection_established(Connection& conn) = 0;
-  // A gossip message; an error closes the connection (as in Weave).
-  virtual Result<void> gossip_received(Connection& conn, const GossipMessage& msg) = 0;
+  // A gossip message, wire_bytes long on the stream (framed and sealed); an
+  // error closes the connection (as in Weave).
+  virtual Result<void> gossip_received(Connection& conn, const GossipMessage& msg,
+                                       size_t wire_bytes) = 0;
+  // A gossip message was written, wire_bytes long (for metrics).
+  virtual void gossip_sent(Connection& /*conn*/, const GossipMessage& /*msg*/,
+                           size_t /*wire_bytes*/) {}
   // The connection ended (any state), once.
   virtual void connection_closed(Connection& conn, const ConnectionError& reason) = 0;
 };
@@ -98,6 +103,13 @@ class Connection {
   uint64_t messages_received() const { return messages_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
 
+  // Host metrics every connection adds to, closed ones included: all the
+  // mesh wrote (handshakes, heartbeats, gossip), for measuring its cost.
+  //   loom_mesh_sent_bytes_total      every byte written to the stream
+  //   loom_mesh_sent_messages_total   framed messages after the handshake
+  static constexpr const char* kSentBytesMetric = "loom_mesh_sent_bytes_total";
+  static constexpr const char* kSentMessagesMetric = "loom_mesh_sent_messages_total";
+
  private:
   void on_data(ByteView bytes);
   void on_stream_closed(const Error& error);
@@ -138,6 +150,9 @@ class Connection {
   uint64_t messages_sent_ = 0;
   uint64_t messages_received_ = 0;
   uint64_t bytes_sent_ = 0;
+  // Looked up once: Metrics references are stable.
+  Counter& sent_bytes_metric_;
+  Counter& sent_messages_metric_;
 };
 
 std::string_view to_string(Connection::State state);

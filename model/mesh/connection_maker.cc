@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 #include <utility>
+#include <vector>
 
 namespace loom::mesh {
 namespace {
@@ -16,6 +17,23 @@ std::string format_time(Time t) {
                 static_cast<long long>(ms % 1000));
   return buf;
 }
+
+// Inserts, then seal(), then lookups.
+template <typename T>
+class SortedSet {
+ public:
+  void insert(const T& value) { values_.push_back(value); }
+  void seal() {
+    std::sort(values_.begin(), values_.end());
+    values_.erase(std::unique(values_.begin(), values_.end()), values_.end());
+  }
+  size_t count(const T& value) const {
+    return std::binary_search(values_.begin(), values_.end(), value) ? 1 : 0;
+  }
+
+ private:
+  std::vector<T> values_;
+};
 
 bool never_retry(const ConnectionError& e) {
   return e.kind == ConnectionError::Kind::connect_to_self ||
@@ -147,16 +165,21 @@ Endpoint ConnectionMaker::complete(const DirectPeer& p) const {
 }
 
 void ConnectionMaker::check() {
-  std::set<Endpoint> valid;
-  std::set<Endpoint> direct;
-  std::set<PeerName> our_peers;
-  std::set<Endpoint> our_targets;
-  std::set<Ipv4> inbound_ips;
+  // Sorted vectors rather than std::sets: this runs at every topology
+  // change, with every direct peer and discovered target each time.
+  SortedSet<Endpoint> valid;
+  SortedSet<Endpoint> direct;
+  SortedSet<PeerName> our_peers;
+  SortedSet<Endpoint> our_targets;
+  SortedSet<Ipv4> inbound_ips;
   for (const LocalConnection& c : connections_) {
     our_peers.insert(c.peer);
     our_targets.insert(c.remote);
     if (!c.outbound) inbound_ips.insert(c.remote.addr);
   }
+  our_peers.seal();
+  our_targets.seal();
+  inbound_ips.seal();
 
   auto add_target = [&](const Endpoint& address) {
     if (our_targets.count(address) != 0) return;
@@ -174,6 +197,7 @@ void ConnectionMaker::check() {
     if (peer.port == 0 && inbound_ips.count(peer.addr) != 0) continue;
     add_target(address);
   }
+  direct.seal();
 
   if (config_.discovery && callbacks_.known_peers) {
     for (const KnownPeer& peer : callbacks_.known_peers()) {
@@ -186,12 +210,14 @@ void ConnectionMaker::check() {
     }
   }
 
+  valid.seal();
+
   size_t busy = connections_.size();
   for (const auto& [address, t] : targets_) busy += t.state == TargetState::attempting ? 1 : 0;
 
   const Time now = host_.now();
   std::optional<Time> next;
-  std::vector<std::pair<Endpoint, bool>> to_dial;
+  std::vector<std::map<Endpoint, Target>::iterator> due;
   for (auto it = targets_.begin(); it != targets_.end();) {
     const Endpoint& address = it->first;
     Target& t = it->second;
@@ -210,16 +236,30 @@ void ConnectionMaker::check() {
     }
     t.state = TargetState::waiting;
     if (t.try_after && *t.try_after <= now) {
-      // The limit is soft: a target over it waits until a connection ends.
-      if (config_.conn_limit == 0 || busy < config_.conn_limit) {
-        t.state = TargetState::attempting;
-        ++busy;
-        to_dial.emplace_back(address, direct.count(address) != 0);
-      }
+      due.push_back(it);
     } else if (t.try_after && (!next || *t.try_after < *next)) {
       next = t.try_after;
     }
     ++it;
+  }
+
+  // The limit is soft: a due target over it waits until a connection ends.
+  // Which due targets get the room is random, as in mesh (it walks a Go
+  // map): in address order, every peer would pick the same few and a mesh
+  // under a limit would fall apart into cliques.
+  size_t room = due.size();
+  if (config_.conn_limit != 0) room = busy < config_.conn_limit ? config_.conn_limit - busy : 0;
+  if (room < due.size()) {
+    for (size_t k = 0; k < room; ++k) {
+      const size_t pick = k + static_cast<size_t>(host_.random().below(due.size() - k));
+      std::swap(due[k], due[pick]);
+    }
+    due.resize(room);
+  }
+  std::vector<std::pair<Endpoint, bool>> to_dial;
+  for (auto it : due) {
+    it->second.state = TargetState::attempting;
+    to_dial.emplace_back(it->first, direct.count(it->first) != 0);
   }
 
   host_.cancel(timer_);
@@ -243,34 +283,47 @@ std::vector<std::string> ConnectionMaker::direct_peers() const {
   return out;
 }
 
+std::string_view ConnectionMaker::row_state(const Target& t) {
+  switch (t.state) {
+    case TargetState::waiting:
+      return t.last_error ? "failed" : "waiting";
+    case TargetState::attempting:
+      return t.last_error ? "retrying" : "connecting";
+    case TargetState::connected:
+    case TargetState::suspended:
+      return {};
+  }
+  return {};
+}
+
 std::vector<TargetStatus> ConnectionMaker::target_status() const {
   std::vector<TargetStatus> rows;
   for (const auto& [address, t] : targets_) {
     TargetStatus row;
+    row.state = std::string(row_state(t));
+    if (row.state.empty()) continue;
     row.address = address.to_string();
-    switch (t.state) {
-      case TargetState::waiting: {
-        std::string until = t.try_after ? format_time(*t.try_after) : "never";
-        if (t.last_error) {
-          row.state = "failed";
-          row.info = t.last_error->message + ", retry: " + until;
-        } else {
-          row.state = "waiting";
-          row.info = "until: " + until;
-        }
-        break;
-      }
-      case TargetState::attempting:
-        row.state = t.last_error ? "retrying" : "connecting";
-        row.info = t.last_error ? t.last_error->message : "";
-        break;
-      case TargetState::connected:
-      case TargetState::suspended:
-        continue;
+    if (t.state == TargetState::waiting) {
+      std::string until = t.try_after ? format_time(*t.try_after) : "never";
+      row.info = t.last_error ? t.last_error->message + ", retry: " + until : "until: " + until;
+    } else if (t.last_error) {
+      row.info = t.last_error->message;
     }
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+ConnectionMaker::TargetCounts ConnectionMaker::target_state_counts() const {
+  TargetCounts counts;
+  for (const auto& [address, t] : targets_) {
+    if (t.state == TargetState::waiting) {
+      ++(t.last_error ? counts.failed : counts.waiting);
+    } else if (t.state == TargetState::attempting) {
+      ++(t.last_error ? counts.retrying : counts.connecting);
+    }
+  }
+  return counts;
 }
 
 std::optional<ConnectionMaker::TargetState> ConnectionMaker::target_state(

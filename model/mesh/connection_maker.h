@@ -108,6 +108,14 @@ class ConnectionMaker {
   std::vector<std::string> direct_peers() const;
   // Rows for targets not connected, sorted by address.
   std::vector<TargetStatus> target_status() const;
+  // How many of those rows are in each state (weave_connections), cheaply.
+  struct TargetCounts {
+    size_t connecting = 0;
+    size_t retrying = 0;
+    size_t failed = 0;
+    size_t waiting = 0;
+  };
+  TargetCounts target_state_counts() const;
   std::optional<TargetState> target_state(const Endpoint& address) const;
   size_t connection_count() const { return connections_.size(); }
 
@@ -123,6 +131,8 @@ class ConnectionMaker {
     uint16_t port = 0;  // 0: not given
   };
 
+  // The state a target's status row shows; empty when it has no row.
+  static std::string_view row_state(const Target& t);
   void try_now(Target& t);
   void try_later(Target& t);
   static void try_never(Target& t, const MeshConfig& config);

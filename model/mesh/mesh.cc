@@ -5,6 +5,7 @@
 
 #include "model/mesh/fanout.h"
 #include "model/mesh/gossip_surrogate.h"
+#include "model/mesh/short_id.h"
 
 namespace loom::mesh {
 
@@ -14,6 +15,12 @@ PeerUID draw_uid(Random& random) {
   PeerUID uid = 0;
   while (uid == 0) uid = random.next();
   return uid;
+}
+
+// mesh's randomPeerShortID: uniform over the 12 bits.
+ShortID draw_short_id(const MeshIdentity& identity, Random& random) {
+  if (identity.short_id) return static_cast<ShortID>(*identity.short_id & (kShortIdCount - 1));
+  return static_cast<ShortID>(random.below(kShortIdCount));
 }
 
 std::string peer_label(PeerName name, std::string_view nickname) {
@@ -31,19 +38,28 @@ Mesh::Mesh(Host& host, MeshConfig config, MeshIdentity identity,
       overlay_(overlay),
       uid_(draw_uid(host.random())),
       alive_(std::make_shared<bool>(true)),
-      peers_(identity_.name, identity_.nickname, uid_),
+      peers_(identity_.name, identity_.nickname, uid_, draw_short_id(identity_, host.random()),
+             true),
       routes_(peers_),
       topology_(peers_, [this](const MergeResult& r) { topology_changed(r); }),
+      discovery_(identity_.name, config_.port),
       accept_bucket_(config.accept_bucket_capacity, config.accept_token_interval, host.now()),
       maker_(host, identity_.name, config,
              ConnectionMaker::Callbacks{[this](const Endpoint& address, bool accept_new_peer) {
                                           dial(address, accept_new_peer);
                                         },
-                                        [this] { return known_peers(); }}) {
+                                        [this] { return known_peers(); }}),
+      terminations_(host.metrics().counter("weave_connection_terminations_total")) {
   if (password_ && password_->empty()) password_.reset();
   Channel topology;
   topology.channel = std::make_unique<GossipChannel>(kTopologyChannel, topology_, *this);
   channels_.emplace(kTopologyChannel, std::move(topology));
+  auto gauge = [&](const char* state) {
+    return &host.metrics().gauge("weave_connections", {{"state", state}});
+  };
+  gauges_ = ConnectionGauges{gauge("established"), gauge("pending"), gauge("retrying"),
+                             gauge("failed"), gauge("connecting")};
+  publish_connection_metrics();
 }
 
 Mesh::~Mesh() {
@@ -70,13 +86,16 @@ Result<void> Mesh::start() {
   });
   if (!listening) return listening.error();
   LOOM_LOG(host_.log(), "mesh", info,
-           "Our name is " << peer_label(identity_.name, identity_.nickname) << ", UID " << uid_);
+           "Our name is " << peer_label(identity_.name, identity_.nickname) << ", UID " << uid_
+                          << ", short ID " << peers_.local().short_id);
   gossip_timer_ = host_.after(config_.gossip_interval, [this] { periodic_gossip(); });
   return {};
 }
 
 std::vector<Error> Mesh::connect(const std::vector<std::string>& peers, bool replace) {
-  return maker_.initiate_connections(peers, replace);
+  auto errors = maker_.initiate_connections(peers, replace);
+  publish_connection_metrics();
+  return errors;
 }
 
 void Mesh::forget(const std::vector<std::string>& peers) { maker_.forget_connections(peers); }
@@ -111,10 +130,12 @@ void Mesh::dial(const Endpoint& address, bool accept_new_peer) {
                "->[" << address.to_string()
                      << "] error during connection attempt: " << stream.error().message);
       maker_.connect_failed(address, ConnectionError::other(stream.error().message));
+      publish_connection_metrics();
       return;
     }
     start_connection(std::move(*stream), true, address, accept_new_peer);
   });
+  publish_connection_metrics();  // the maker marked the target attempting
 }
 
 void Mesh::accept(StreamPtr stream) {
@@ -138,6 +159,7 @@ void Mesh::pump_accepts() {
     StreamPtr stream = std::move(accept_queue_.front());
     accept_queue_.pop_front();
     start_connection(std::move(stream), false, std::nullopt, true);
+    publish_connection_metrics();
   }
 }
 
@@ -175,6 +197,15 @@ Result<void> Mesh::add_connection(Connection& conn) {
   }
   const Peer* known = peers_.find(remote.name);
   const bool restarted = known && known->uid != 0 && known->uid != remote.uid;
+  // Weave's registerRemote: the connection references its peer from here
+  // on, so deleting a duplicate below cannot garbage-collect the peer (and
+  // everything reached through it) that this connection is about to join.
+  peers_.add_reference(remote.name, remote.nickname, remote.uid);
+  auto refuse = [&](Error error) -> Result<void> {
+    peers_.drop_reference(remote.name);
+    request_gc();
+    return error;
+  };
 
   const std::string dup_error = "Multiple connections to " +
                                 peer_label(remote.name, remote.nickname) + " added to " +
@@ -186,29 +217,38 @@ Result<void> Mesh::add_connection(Connection& conn) {
       delete_connection(dup, ConnectionError::other(dup_error));
       dup.shutdown(ConnectionError::other(dup_error));
     } else if (dup.uid() < conn.uid()) {
-      return make_error(dup_error);
+      return refuse(make_error(dup_error));
     } else {  // "oh good grief. Sod it, just kill both of them."
       delete_connection(dup, ConnectionError::other(dup_error));
       dup.shutdown(ConnectionError::other(dup_error));
-      return make_error(dup_error);
+      return refuse(make_error(dup_error));
     }
   }
   if (config_.conn_limit != 0 && by_peer_.size() >= config_.conn_limit) {
-    return make_error("Connection limit reached (" + std::to_string(config_.conn_limit) + ")");
+    return refuse(
+        make_error("Connection limit reached (" + std::to_string(config_.conn_limit) + ")"));
   }
 
-  peers_.add_reference(remote.name, remote.nickname, remote.uid);
+  // Weave sends every channel's full state only to a restarted peer or to
+  // one we had no (established, symmetric) route to: a peer we already
+  // reach has the state, or gets it by gossip.
+  const bool connected_peer = routes_.unicast(remote.name).has_value();
   peers_.add_connection(remote.name, conn.remote_address(), conn.outbound(), false);
   by_peer_[remote.name] = &conn;
   conn.set_added(true);
   maker_.connection_created(LocalConnection{conn.remote_address(), remote.name, conn.outbound()});
-  LOOM_LOG(
-      host_.log(), "mesh", info,
-      conn.describe() << ": connection added (" << (restarted ? "restarted" : "new") << " peer)");
+  LOOM_LOG(host_.log(), "mesh", info,
+           conn.describe() << ": connection added"
+                           << (restarted        ? " (restarted peer)"
+                               : connected_peer ? ""
+                                                : " (new peer)"));
   request_routes();
-  for (auto& [name, c] : channels_) c.channel->send_all_gossip_down(remote.name);
+  if (restarted || !connected_peer) {
+    for (auto& [name, c] : channels_) c.channel->send_all_gossip_down(remote.name);
+  }
   broadcast_peer_update({remote.name});
   maker_.refresh();
+  publish_connection_metrics();
   return {};
 }
 
@@ -217,10 +257,32 @@ void Mesh::connection_established(Connection& conn) {
     request_routes();
     broadcast_peer_update({conn.remote_name()});
   }
+  publish_connection_metrics();
 }
 
-Result<void> Mesh::gossip_received(Connection&, const GossipMessage& msg) {
+Result<void> Mesh::gossip_received(Connection&, const GossipMessage& msg, size_t wire_bytes) {
+  GossipMeter& meter = gossip_meter(msg.channel);
+  meter.messages_received->add();
+  meter.bytes_received->add(wire_bytes);
   return channel(msg.channel).deliver(msg);
+}
+
+void Mesh::gossip_sent(Connection&, const GossipMessage& msg, size_t wire_bytes) {
+  GossipMeter& meter = gossip_meter(msg.channel);
+  meter.messages_sent->add();
+  meter.bytes_sent->add(wire_bytes);
+}
+
+Mesh::GossipMeter& Mesh::gossip_meter(std::string_view channel) {
+  auto it = gossip_meters_.find(channel);
+  if (it != gossip_meters_.end()) return it->second;
+  Metrics& m = host_.metrics();
+  const Labels labels{{"channel", std::string(channel)}};
+  GossipMeter meter{&m.counter("weave_gossip_messages_sent_total", labels),
+                    &m.counter("weave_gossip_bytes_sent_total", labels),
+                    &m.counter("weave_gossip_messages_received_total", labels),
+                    &m.counter("weave_gossip_bytes_received_total", labels)};
+  return gossip_meters_.emplace(std::string(channel), meter).first->second;
 }
 
 void Mesh::delete_connection(Connection& conn, const ConnectionError& reason) {
@@ -228,6 +290,7 @@ void Mesh::delete_connection(Connection& conn, const ConnectionError& reason) {
   auto it = by_peer_.find(remote);
   if (it == by_peer_.end() || it->second != &conn) return;
   by_peer_.erase(it);
+  terminations_.add();
   peers_.delete_connection(remote);
   peers_.drop_reference(remote);
   maker_.connection_terminated(LocalConnection{conn.remote_address(), remote, conn.outbound()},
@@ -257,15 +320,39 @@ void Mesh::connection_closed(Connection& conn, const ConnectionError& reason) {
       graveyard_.clear();
     });
   }
+  publish_connection_metrics();
 }
 
 // ---- Topology -------------------------------------------------------------
 
 void Mesh::topology_changed(const MergeResult& result) {
+  discovery_.update(peers_, result.changed);
+  discovery_.update(peers_, result.removed);
+  // The merge garbage-collected these (as Weave's applyUpdate does).
+  for (PeerName p : result.removed) {
+    LOOM_LOG(host_.log(), "mesh", info, "Removed unreachable peer " << p.to_string());
+  }
   if (result.ourselves_bumped) broadcast_peer_update({});
+  if (result.short_ids_changed || !result.removed.empty()) reassign_short_id_if_lost();
   request_routes();
   request_gc();
   maker_.refresh();
+  publish_connection_metrics();  // discovery may have added or dropped targets
+}
+
+// Weave (mesh:peers.go) reassigns when a lower-named peer takes our ID, and
+// retries after GC while we do not own it (all 4096 taken before).
+void Mesh::reassign_short_id_if_lost() {
+  if (!lost_short_id(peers_)) return;
+  const ShortID lost = peers_.local().short_id;
+  auto id = choose_short_id(peers_, host_.random());
+  if (!id) return;
+  peers_.set_short_id(*id);
+  LOOM_LOG(host_.log(), "mesh", info,
+           "Short ID " << lost << " taken by "
+                       << short_id_owner(peers_, lost).value_or(PeerName{}).to_string()
+                       << "; using " << *id);
+  broadcast_peer_update({});
 }
 
 void Mesh::broadcast_peer_update(PeerNameSet names) {
@@ -315,11 +402,14 @@ void Mesh::request_gc() {
 void Mesh::collect_garbage() {
   PeerNameSet removed = peers_.garbage_collect();
   if (removed.empty()) return;
+  discovery_.update(peers_, removed);
   for (PeerName p : removed) {
     LOOM_LOG(host_.log(), "mesh", info, "Removed unreachable peer " << p.to_string());
   }
+  reassign_short_id_if_lost();
   request_routes();
   maker_.refresh();
+  publish_connection_metrics();
 }
 
 void Mesh::periodic_gossip() {
@@ -327,19 +417,7 @@ void Mesh::periodic_gossip() {
   for (auto& [name, c] : channels_) c.channel->send_all_gossip();
 }
 
-std::vector<KnownPeer> Mesh::known_peers() const {
-  std::vector<KnownPeer> out;
-  out.reserve(peers_.size());
-  for (const Peer& p : peers_.all()) {
-    KnownPeer k{p.name, {}};
-    k.connections.reserve(p.connections.size());
-    for (const PeerConnection& c : p.connections) {
-      k.connections.push_back(KnownConnection{c.remote, c.address, c.outbound});
-    }
-    out.push_back(std::move(k));
-  }
-  return out;
-}
+std::vector<KnownPeer> Mesh::known_peers() const { return discovery_.known_peers(); }
 
 // ---- GossipRouter ---------------------------------------------------------
 
@@ -378,19 +456,8 @@ const Connection* Mesh::connection_to(PeerName peer) const {
   return it == by_peer_.end() ? nullptr : it->second;
 }
 
-MeshStatus Mesh::status() const {
-  MeshStatus s;
-  s.name = identity_.name.to_string();
-  s.nickname = identity_.nickname;
-  s.uid = uid_;
-  s.version = peers_.local().version;
-  s.protocol = "weave " + std::to_string(config_.protocol_min_version) + ".." +
-               std::to_string(config_.protocol_max_version);
-  s.encryption = password_ ? "enabled" : "disabled";
-  s.peer_discovery = config_.discovery;
-  s.conn_limit = config_.conn_limit;
-  s.direct_peers = maker_.direct_peers();
-  s.targets = s.direct_peers.size();
+std::vector<ConnectionStatus> Mesh::connection_rows() const {
+  std::vector<ConnectionStatus> rows;
   for (const auto& [id, e] : connections_) {
     const Connection& c = *e.conn;
     if (c.state() == Connection::State::failed) continue;
@@ -404,11 +471,55 @@ MeshStatus Mesh::status() const {
       row.info = c.overlay_attrs();
       if (c.encrypted()) row.info += row.info.empty() ? "encrypted" : " encrypted";
     }
-    s.connections.push_back(std::move(row));
+    rows.push_back(std::move(row));
   }
   for (const TargetStatus& t : maker_.target_status()) {
-    s.connections.push_back(ConnectionStatus{t.outbound, t.address, t.state, t.info, ""});
+    rows.push_back(ConnectionStatus{t.outbound, t.address, t.state, t.info, ""});
   }
+  return rows;
+}
+
+void Mesh::publish_connection_metrics() {
+  const ConnectionMaker::TargetCounts targets = maker_.target_state_counts();
+  size_t established = 0;
+  size_t pending = 0;
+  size_t connecting = targets.connecting;
+  for (const auto& [id, e] : connections_) {
+    switch (e.conn->state()) {
+      case Connection::State::established:
+        ++established;
+        break;
+      case Connection::State::pending:
+        ++pending;
+        break;
+      case Connection::State::connecting:
+        if (!e.conn->outbound()) ++connecting;  // outbound ones are the maker's rows
+        break;
+      case Connection::State::failed:
+        break;
+    }
+  }
+  gauges_.established->set(static_cast<double>(established));
+  gauges_.pending->set(static_cast<double>(pending));
+  gauges_.retrying->set(static_cast<double>(targets.retrying));
+  gauges_.failed->set(static_cast<double>(targets.failed));
+  gauges_.connecting->set(static_cast<double>(connecting));
+}
+
+MeshStatus Mesh::status() const {
+  MeshStatus s;
+  s.name = identity_.name.to_string();
+  s.nickname = identity_.nickname;
+  s.uid = uid_;
+  s.version = peers_.local().version;
+  s.protocol = "weave " + std::to_string(config_.protocol_min_version) + ".." +
+               std::to_string(config_.protocol_max_version);
+  s.encryption = password_ ? "enabled" : "disabled";
+  s.peer_discovery = config_.discovery;
+  s.conn_limit = config_.conn_limit;
+  s.direct_peers = maker_.direct_peers();
+  s.targets = s.direct_peers.size();
+  s.connections = connection_rows();
   for (const ConnectionStatus& row : s.connections) s.connection_counts[row.state]++;
   s.peer_count = peers_.size();
   for (const Peer& p : peers_.all()) {

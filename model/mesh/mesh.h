@@ -23,6 +23,7 @@
 #include "model/host.h"
 #include "model/mesh/connection.h"
 #include "model/mesh/connection_maker.h"
+#include "model/mesh/discovery_index.h"
 #include "model/mesh/gossip_channel.h"
 #include "model/mesh/mesh_config.h"
 #include "model/mesh/overlay.h"
@@ -37,6 +38,9 @@ namespace loom::mesh {
 struct MeshIdentity {
   PeerName name;
   std::string nickname;
+  // Our initial short ID; none: drawn at random, as Weave does. A forced one
+  // lets a test or scenario stage a collision.
+  std::optional<ShortID> short_id = std::nullopt;
 };
 
 class Mesh final : public GossipRouter, private ConnectionOwner {
@@ -91,10 +95,20 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
     bool accept_new_peer = true;
   };
 
+  // Per-channel gossip counters (weave_gossip_*_total{channel}).
+  struct GossipMeter {
+    Counter* messages_sent;
+    Counter* bytes_sent;
+    Counter* messages_received;
+    Counter* bytes_received;
+  };
+
   // ConnectionOwner.
   Result<void> add_connection(Connection& conn) override;
   void connection_established(Connection& conn) override;
-  Result<void> gossip_received(Connection& conn, const GossipMessage& msg) override;
+  Result<void> gossip_received(Connection& conn, const GossipMessage& msg,
+                               size_t wire_bytes) override;
+  void gossip_sent(Connection& conn, const GossipMessage& msg, size_t wire_bytes) override;
   void connection_closed(Connection& conn, const ConnectionError& reason) override;
 
   void dial(const Endpoint& address, bool accept_new_peer);
@@ -116,6 +130,14 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   void collect_garbage();
   void periodic_gossip();
   std::vector<KnownPeer> known_peers() const;
+  // Weave's reassignLocalShortID: a lower-named peer holds our short ID.
+  void reassign_short_id_if_lost();
+  // The rows of `weave status connections`: ours, then the maker's targets.
+  std::vector<ConnectionStatus> connection_rows() const;
+  // weave_connections{state}: set from the rows after anything that may
+  // change a connection's or a target's state.
+  void publish_connection_metrics();
+  GossipMeter& gossip_meter(std::string_view channel);
 
   Host& host_;
   MeshConfig config_;
@@ -127,6 +149,7 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   Peers peers_;
   Routes routes_;
   TopologyGossiper topology_;
+  DiscoveryIndex discovery_;  // what known_peers() gives the maker
   std::map<std::string, Channel, std::less<>> channels_;
   TokenBucket accept_bucket_;
   ConnectionMaker maker_;
@@ -142,6 +165,18 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   std::map<uint64_t, Entry> connections_;               // every live connection, by start order
   std::map<PeerName, Connection*> by_peer_;             // the added ones
   std::vector<std::unique_ptr<Connection>> graveyard_;  // closed, freed from a timer
+  // Metrics (docs/mesh.md, "Metrics"); references into host_.metrics().
+  // weave_connections{state}: Weave's five states (weave:prog/weaver/metrics.go).
+  struct ConnectionGauges {
+    Gauge* established;
+    Gauge* pending;
+    Gauge* retrying;
+    Gauge* failed;
+    Gauge* connecting;
+  };
+  ConnectionGauges gauges_{};
+  Counter& terminations_;
+  std::map<std::string, GossipMeter, std::less<>> gossip_meters_;
 };
 
 }  // namespace loom::mesh

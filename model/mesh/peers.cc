@@ -96,18 +96,24 @@ Result<MergeResult> Peers::merge(const TopologyUpdateView& update) {
     Peer p;
     p.name = name;
     peers_.push_back(std::move(p));
+    maybe_garbage_ = true;  // unreachable unless a connection leads to it
     return peers_.size() - 1;
   };
   // Replaces a peer's connections with a record's, making placeholders for
   // remotes we have never heard of.
   auto take_connections = [&](size_t record, size_t index) {
-    std::vector<PeerConnection> connections = std::move(peers_[index].connections);
-    connections.clear();
+    std::vector<PeerConnection> connections;
     connections.reserve(update.connection_count(record));
     update.for_each_connection(record, [&](size_t name_index, const PeerConnection& c) {
       if (resolved[name_index] == npos) resolved[name_index] = add_peer(c.remote);
       connections.push_back(c);
     });
+    // Both lists are sorted by remote: did any old connection go?
+    const std::vector<PeerConnection>& old = peers_[index].connections;
+    for (size_t o = 0, n = 0; o < old.size() && !maybe_garbage_; ++o) {
+      while (n < connections.size() && connections[n].remote < old[o].remote) ++n;
+      if (n == connections.size() || connections[n].remote != old[o].remote) maybe_garbage_ = true;
+    }
     peers_[index].connections = std::move(connections);
   };
 
@@ -175,6 +181,8 @@ Result<MergeResult> Peers::merge(const TopologyUpdateView& update) {
 }
 
 PeerNameSet Peers::garbage_collect() {
+  if (!maybe_garbage_) return {};
+  maybe_garbage_ = false;
   // Reachability from us over every connection, established or not.
   std::vector<char> reached(peers_.size(), 0);
   std::vector<size_t> queue{local_};
@@ -292,7 +300,7 @@ void Peers::add_reference(PeerName name, std::string_view nickname, PeerUID uid)
 
 void Peers::drop_reference(PeerName name) {
   const size_t i = index_of(name);
-  if (i != npos && peers_[i].local_refs > 0) peers_[i].local_refs--;
+  if (i != npos && peers_[i].local_refs > 0 && --peers_[i].local_refs == 0) maybe_garbage_ = true;
 }
 
 bool Peers::add_connection(PeerName remote, Endpoint address, bool outbound, bool established) {
@@ -323,6 +331,7 @@ bool Peers::delete_connection(PeerName remote) {
   auto it = std::lower_bound(conns.begin(), conns.end(), remote, by_remote);
   if (it == conns.end() || it->remote != remote) return false;
   conns.erase(it);
+  maybe_garbage_ = true;
   bump_local_version();
   return true;
 }

@@ -106,6 +106,12 @@ class Peers {
   PeerName ourselves_;
   std::vector<Peer> peers_;  // sorted by name
   size_t local_ = 0;         // our index in peers_
+  // Whether a peer may have become garbage since the last collection: set
+  // by what can cut reachability (a connection gone, a reference dropped, a
+  // peer added by a merge). Everything else only adds reachability, so a
+  // collection would find nothing: skipping it saves an O(connections)
+  // search per merge.
+  bool maybe_garbage_ = false;
   // Open-addressing hash of name -> index into peers_ (lookups only; never
   // iterated, so its order cannot leak).
   std::vector<uint64_t> slots_;  // name.value + 1, 0 for empty

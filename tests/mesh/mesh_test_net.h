@@ -2,6 +2,8 @@
 //
 // The underlay is a star: every peer host has one 1 Gbps, 1 ms link to a hub
 // host that only routes, so any two peers are 2 ms apart one way (4 ms RTT).
+// add_site() adds another hub behind the first (a 1 ms link): peers at
+// different sites are 3 ms apart, and cutting site_link() partitions them.
 #pragma once
 
 #include <chrono>
@@ -22,9 +24,19 @@ using namespace std::chrono_literals;
 
 inline PeerName peer_name(size_t i) { return PeerName(0x0a0000000000ULL + i + 1); }
 
+struct PeerOptions {
+  MeshConfig config;
+  std::optional<std::string> password;
+  size_t site = 0;                  // from add_site(); 0 is the first hub
+  std::optional<ShortID> short_id;  // forced (collisions); default random
+};
+
 class MeshNet {
  public:
-  explicit MeshNet(uint64_t seed = 1) : world_(options(seed)) { hub_ = world_.add_host("hub"); }
+  explicit MeshNet(uint64_t seed = 1) : world_(options(seed)) {
+    hub_ = world_.add_host("hub");
+    sites_.push_back(Site{hub_, 0});
+  }
   MeshNet(const MeshNet&) = delete;
   MeshNet& operator=(const MeshNet&) = delete;
   ~MeshNet() {
@@ -32,22 +44,37 @@ class MeshNet {
     overlays_.clear();
   }
 
-  // A host on the star, without a mesh yet.
-  size_t add_host(const std::string& name) {
+  // A host on the star (at a site's hub), without a mesh yet.
+  size_t add_host(const std::string& name, size_t site = 0) {
     size_t h = world_.add_host(name);
-    world_.link(hub_, h);
+    last_link_ = world_.link(sites_.at(site).hub, h);
     return h;
   }
+  // Another hub, linked to the first. Returns the site's index.
+  size_t add_site() {
+    const size_t hub = world_.add_host("hub" + std::to_string(sites_.size()));
+    sites_.push_back(Site{hub, world_.link(hub_, hub)});
+    return sites_.size() - 1;
+  }
+  // The link from a site's hub to the first hub (site > 0).
+  size_t site_link(size_t site) const { return sites_.at(site).link; }
 
   // A peer (host + mesh), started. Returns its index.
   size_t add_peer(MeshConfig config = {}, std::optional<std::string> password = std::nullopt) {
+    PeerOptions options;
+    options.config = config;
+    options.password = std::move(password);
+    return add_peer(options);
+  }
+  size_t add_peer(const PeerOptions& options) {
     const size_t i = meshes_.size();
-    size_t h = add_host("peer" + std::to_string(i));
+    size_t h = add_host("peer" + std::to_string(i), options.site);
     hosts_.push_back(h);
-    overlays_.push_back(std::make_unique<ImmediateOverlay>(world_.host(h)));
-    meshes_.push_back(std::make_unique<Mesh>(world_.host(h), config,
-                                             MeshIdentity{peer_name(i), "peer" + std::to_string(i)},
-                                             password, *overlays_.back()));
+    links_.push_back(last_link_);
+    options_.push_back(options);
+    overlays_.emplace_back();
+    meshes_.emplace_back();
+    make_mesh(i);
     return i;
   }
   // Starts every peer not started (after all links exist, so routes are final).
@@ -59,12 +86,50 @@ class MeshNet {
     }
   }
 
+  // Kills peer i's process: its mesh is destroyed, then its host stopped
+  // (every TCP connection reset). mesh(i) is invalid until restart_peer.
+  void stop_peer(size_t i) {
+    meshes_.at(i).reset();
+    overlays_.at(i).reset();
+    world_.stop_host(hosts_.at(i));
+  }
+  // Starts it again: a fresh Host (a new Random, hence a new UID, as a
+  // restarted Weave peer draws), a new Mesh with the same name and options,
+  // started. Like weaver without --resume, it has no direct peers: connect().
+  void restart_peer(size_t i) {
+    world_.start_host(hosts_.at(i));
+    make_mesh(i);
+    auto ok = meshes_[i]->start();
+    EXPECT_TRUE(ok.ok()) << ok.error().message;
+  }
+  bool running(size_t i) const { return meshes_.at(i) != nullptr; }
+  // The peers running, in index order.
+  std::vector<size_t> running_peers() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < meshes_.size(); ++i) {
+      if (meshes_[i]) out.push_back(i);
+    }
+    return out;
+  }
+  // The link from peer i's host to its hub.
+  size_t link_of(size_t i) const { return links_.at(i); }
+
   sim::World& world() { return world_; }
   Mesh& mesh(size_t i) { return *meshes_[i]; }
   size_t size() const { return meshes_.size(); }
   Host& host(size_t i) { return world_.host(hosts_[i]); }
   std::string ip(size_t i) { return host(i).address().to_string(); }
   const std::vector<std::string>& log() const { return log_; }
+  // The virtual times of the log lines containing every needle, in order.
+  std::vector<Time> log_times(const std::vector<std::string>& needles) const {
+    std::vector<Time> out;
+    for (size_t l = 0; l < log_.size(); ++l) {
+      bool all = true;
+      for (const auto& n : needles) all = all && log_[l].find(n) != std::string::npos;
+      if (all) out.push_back(log_times_[l]);
+    }
+    return out;
+  }
   bool logged(const std::string& needle) const {
     for (const auto& l : log_) {
       if (l.find(needle) != std::string::npos) return true;
@@ -110,11 +175,8 @@ class MeshNet {
     }
     return true;
   }
-  bool converged() {
-    std::vector<size_t> all(meshes_.size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    return converged(all);
-  }
+  // Over the running peers.
+  bool converged() { return converged(running_peers()); }
 
   // Polls every `step` of virtual time until pred holds or limit passes;
   // returns the virtual time it first held, or nullopt.
@@ -130,7 +192,7 @@ class MeshNet {
   static constexpr size_t npos = static_cast<size_t>(-1);
   size_t index_of(PeerName name) const {
     for (size_t i = 0; i < meshes_.size(); ++i) {
-      if (meshes_[i]->name() == name) return i;
+      if (meshes_[i] && meshes_[i]->name() == name) return i;
     }
     return npos;
   }
@@ -141,15 +203,37 @@ class MeshNet {
     o.seed = seed;
     o.log_filter = LogFilter(LogLevel::warn);
     o.log_filter.set("mesh", LogLevel::info);
-    o.log_sink = [this](std::string_view line) { log_.emplace_back(line); };
+    o.log_sink = [this](std::string_view line) {
+      log_.emplace_back(line);
+      log_times_.push_back(world_.now());
+    };
     return o;
   }
 
+  void make_mesh(size_t i) {
+    const PeerOptions& o = options_[i];
+    Host& host = world_.host(hosts_[i]);
+    overlays_[i] = std::make_unique<ImmediateOverlay>(host);
+    meshes_[i] = std::make_unique<Mesh>(
+        host, o.config, MeshIdentity{peer_name(i), "peer" + std::to_string(i), o.short_id},
+        o.password, *overlays_[i]);
+  }
+
+  struct Site {
+    size_t hub;
+    size_t link;  // to the first hub
+  };
+
   std::vector<std::string> log_;
+  std::vector<Time> log_times_;  // of each log_ line
   sim::World world_;
   size_t hub_ = 0;
   size_t started_ = 0;
+  size_t last_link_ = 0;
+  std::vector<Site> sites_;
   std::vector<size_t> hosts_;
+  std::vector<size_t> links_;  // each peer's link to its hub
+  std::vector<PeerOptions> options_;
   std::vector<std::unique_ptr<ImmediateOverlay>> overlays_;
   std::vector<std::unique_ptr<Mesh>> meshes_;
 };
