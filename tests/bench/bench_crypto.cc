@@ -10,18 +10,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include "model/crypto/esp.h"
 #include "model/crypto/sleeve_crypto.h"
 #include "model/wire/vxlan_frame.h"
+#include "tests/bench/ratio_reporter.h"
+#include "tests/bench/reference_crypto.h"
 
 namespace loom::crypto {
 namespace {
@@ -89,93 +89,16 @@ void BM_Reference_VxlanEncap(benchmark::State& state) {
 }
 BENCHMARK(BM_Reference_VxlanEncap);
 
-// libsodium's AEAD alone: the frame in, ciphertext and tag out, no framing.
-void BM_Reference_RawAeadSeal(benchmark::State& state, EspCipher cipher) {
-  if (skip_unavailable(state, cipher)) return;
-  const Bytes in = frame();
-  Bytes out(kFrameSize + 16);
-  const std::array<uint8_t, 32> key{};
-  const std::array<uint8_t, 12> nonce{};
-  const std::array<uint8_t, 12> aad{};
-  unsigned long long n = 0;
-  const bool aes = cipher == EspCipher::kAes256Gcm;
-  for (auto _ : state) {
-    if (aes) {
-      crypto_aead_aes256gcm_encrypt(out.data(), &n, in.data(), in.size(), aad.data(), aad.size(),
-                                    nullptr, nonce.data(), key.data());
-    } else {
-      crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &n, in.data(), in.size(), aad.data(),
-                                                aad.size(), nullptr, nonce.data(), key.data());
-    }
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFrameSize));
-}
+// libsodium alone (tests/bench/reference_crypto.h).
+using bench::BM_Reference_RawAeadOpen;
+using bench::BM_Reference_RawAeadSeal;
+using bench::BM_Reference_RawSecretboxOpen;
+using bench::BM_Reference_RawSecretboxSeal;
 BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, aes256gcm, EspCipher::kAes256Gcm);
 BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, chacha20poly1305, EspCipher::kChaCha20Poly1305);
-
-void BM_Reference_RawAeadOpen(benchmark::State& state, EspCipher cipher) {
-  if (skip_unavailable(state, cipher)) return;
-  const Bytes in = frame();
-  Bytes sealed(kFrameSize + 16), out(kFrameSize);
-  const std::array<uint8_t, 32> key{};
-  const std::array<uint8_t, 12> nonce{};
-  const std::array<uint8_t, 12> aad{};
-  unsigned long long n = 0;
-  const bool aes = cipher == EspCipher::kAes256Gcm;
-  if (aes) {
-    crypto_aead_aes256gcm_encrypt(sealed.data(), &n, in.data(), in.size(), aad.data(), aad.size(),
-                                  nullptr, nonce.data(), key.data());
-  } else {
-    crypto_aead_chacha20poly1305_ietf_encrypt(sealed.data(), &n, in.data(), in.size(), aad.data(),
-                                              aad.size(), nullptr, nonce.data(), key.data());
-  }
-  for (auto _ : state) {
-    const int r =
-        aes ? crypto_aead_aes256gcm_decrypt(out.data(), &n, nullptr, sealed.data(), sealed.size(),
-                                            aad.data(), aad.size(), nonce.data(), key.data())
-            : crypto_aead_chacha20poly1305_ietf_decrypt(out.data(), &n, nullptr, sealed.data(),
-                                                        sealed.size(), aad.data(), aad.size(),
-                                                        nonce.data(), key.data());
-    if (r != 0) state.SkipWithError("raw AEAD failed to open");
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFrameSize));
-}
 BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, aes256gcm, EspCipher::kAes256Gcm);
 BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, chacha20poly1305, EspCipher::kChaCha20Poly1305);
-
-void BM_Reference_RawSecretboxSeal(benchmark::State& state) {
-  const Bytes in = frame();
-  Bytes out(kFrameSize + crypto_secretbox_MACBYTES);
-  const SessionKey key = session_key();
-  const Nonce nonce{};
-  for (auto _ : state) {
-    crypto_secretbox_easy(out.data(), in.data(), in.size(), nonce.data(), key.bytes.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFrameSize));
-}
 BENCHMARK(BM_Reference_RawSecretboxSeal);
-
-void BM_Reference_RawSecretboxOpen(benchmark::State& state) {
-  const SessionKey key = session_key();
-  const Nonce nonce{};
-  const Bytes sealed = secretbox_seal(key, nonce, frame());
-  Bytes out(kFrameSize);
-  for (auto _ : state) {
-    if (crypto_secretbox_open_easy(out.data(), sealed.data(), sealed.size(), nonce.data(),
-                                   key.bytes.data()) != 0) {
-      state.SkipWithError("raw secretbox failed to open");
-    }
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFrameSize));
-}
 BENCHMARK(BM_Reference_RawSecretboxOpen);
 
 // --- Ours -------------------------------------------------------------------
@@ -250,78 +173,24 @@ void BM_SleeveOpen(benchmark::State& state) {
 }
 BENCHMARK(BM_SleeveOpen);
 
-// --- Ratios -----------------------------------------------------------------
-
-// The console output as usual, then each measurement over its references.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  // Colour only on a terminal: the library's --benchmark_color does not
-  // reach a reporter passed in from main().
-  RatioReporter() : ConsoleReporter(isatty(fileno(stdout)) != 0 ? OO_ColorTabular : OO_Tabular) {}
-
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.error_occurred) continue;
-      const std::string name = run.run_name.str();
-      if (run.run_type == Run::RT_Aggregate) {
-        if (run.aggregate_name == "mean") means_[name] = run.GetAdjustedCPUTime();
-      } else {
-        last_[name] = run.GetAdjustedCPUTime();
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    static const char* const kRatios[][2] = {
-        {"BM_EspSeal/aes256gcm", "BM_Reference_RawAeadSeal/aes256gcm"},
-        {"BM_EspOpen/aes256gcm", "BM_Reference_RawAeadOpen/aes256gcm"},
-        {"BM_EspSeal/chacha20poly1305", "BM_Reference_RawAeadSeal/chacha20poly1305"},
-        {"BM_EspOpen/chacha20poly1305", "BM_Reference_RawAeadOpen/chacha20poly1305"},
-        {"BM_SleeveSeal", "BM_Reference_RawSecretboxSeal"},
-        {"BM_SleeveOpen", "BM_Reference_RawSecretboxOpen"},
-        {"BM_EspSeal/aes256gcm", "BM_Reference_VxlanEncap"},
-        {"BM_EspSeal/chacha20poly1305", "BM_Reference_VxlanEncap"},
-        {"BM_SleeveSeal", "BM_Reference_VxlanEncap"},
-        {"BM_EspSeal/aes256gcm", "BM_Reference_Memcpy"},
-        {"BM_EspSeal/chacha20poly1305", "BM_Reference_Memcpy"},
-        {"BM_SleeveSeal", "BM_Reference_Memcpy"},
-    };
-    std::string table;
-    for (const auto& [ours, reference] : kRatios) {
-      const double a = time_of(ours);
-      const double b = time_of(reference);
-      if (a <= 0 || b <= 0) continue;
-      char line[160];
-      std::snprintf(line, sizeof line, "  %-29s / %-41s %7.2fx\n", ours, reference, a / b);
-      table += line;
-    }
-    if (table.empty()) return;
-    GetOutputStream() << "\nRatios of CPU time per 1450-byte frame, this run (the machine cancels "
-                         "out):\n"
-                      << table;
-  }
-
- private:
-  double time_of(const std::string& name) const {
-    if (auto it = means_.find(name); it != means_.end()) return it->second;
-    if (auto it = last_.find(name); it != last_.end()) return it->second;
-    return 0;
-  }
-
-  std::map<std::string, double> means_;
-  std::map<std::string, double> last_;
-};
-
 }  // namespace
 }  // namespace loom::crypto
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  loom::crypto::RatioReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
-  return 0;
+  return loom::bench::run_with_ratios(
+      argc, argv, "Ratios of CPU time per 1450-byte frame",
+      {
+          {"BM_EspSeal/aes256gcm", "BM_Reference_RawAeadSeal/aes256gcm"},
+          {"BM_EspOpen/aes256gcm", "BM_Reference_RawAeadOpen/aes256gcm"},
+          {"BM_EspSeal/chacha20poly1305", "BM_Reference_RawAeadSeal/chacha20poly1305"},
+          {"BM_EspOpen/chacha20poly1305", "BM_Reference_RawAeadOpen/chacha20poly1305"},
+          {"BM_SleeveSeal", "BM_Reference_RawSecretboxSeal"},
+          {"BM_SleeveOpen", "BM_Reference_RawSecretboxOpen"},
+          {"BM_EspSeal/aes256gcm", "BM_Reference_VxlanEncap"},
+          {"BM_EspSeal/chacha20poly1305", "BM_Reference_VxlanEncap"},
+          {"BM_SleeveSeal", "BM_Reference_VxlanEncap"},
+          {"BM_EspSeal/aes256gcm", "BM_Reference_Memcpy"},
+          {"BM_EspSeal/chacha20poly1305", "BM_Reference_Memcpy"},
+          {"BM_SleeveSeal", "BM_Reference_Memcpy"},
+      });
 }
