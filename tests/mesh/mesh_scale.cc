@@ -64,7 +64,7 @@ struct ScaleOptions {
   double limit_seconds = 120;       // virtual
   double wall_limit_seconds = 0;    // 0: none
   size_t site_size = 16;            // 0: one star
-  size_t targets = 3;               // limit mode
+  size_t targets = 0;               // limit mode; 0: every other peer
   size_t conn_limit = 30;           // limit mode
   double progress_seconds = 30;     // wall, to stderr; 0: quiet
   double settle_seconds = 5;        // virtual, after convergence
@@ -77,7 +77,12 @@ struct Measurement {
   std::string mode;
   bool converged = false;
   bool wall_limited = false;
-  bool stable = false;         // still converged settle_seconds later
+  bool stable = false;  // still converged settle_seconds later
+  // During those settle_seconds: topology messages and connections ended
+  // (under a conn-limit, peers below it keep dialling peers at it, which
+  // add the connection and then refuse it: churn that never ends).
+  uint64_t settle_topology_messages = 0;
+  uint64_t settle_terminations = 0;
   double virtual_seconds = 0;  // at convergence, or where it stopped
   uint64_t topology_bytes = 0;
   uint64_t topology_messages = 0;
@@ -105,6 +110,14 @@ void add_traffic(Measurement& r, MeshNet& net) {
     r.control_messages += static_cast<uint64_t>(m.value(Connection::kSentMessagesMetric));
   }
   r.events = net.world().events_executed();
+}
+
+uint64_t terminations(MeshNet& net) {
+  double total = 0;
+  for (size_t i = 0; i < net.size(); ++i) {
+    total += net.host(i).metrics().value("weave_connection_terminations_total");
+  }
+  return static_cast<uint64_t>(total);
 }
 
 bool fully_connected(MeshNet& net) {
@@ -139,7 +152,7 @@ Measurement run(const ScaleOptions& o, size_t n, const std::string& mode) {
   Random random(o.seed);
   for (size_t i = 0; i < n; ++i) {
     std::vector<std::string> targets;
-    if (mode == "full") {
+    if (mode == "full" || (mode == "limit" && (o.targets == 0 || o.targets >= n - 1))) {
       for (size_t j = 0; j < n; ++j) {
         if (j != i) targets.push_back(net.ip(j));
       }
@@ -197,11 +210,24 @@ Measurement run(const ScaleOptions& o, size_t n, const std::string& mode) {
   add_traffic(r, net);
   if (r.converged && o.settle_seconds > 0) {
     // Still converged a while later (the limit mode's discovery may go on)?
+    const uint64_t messages_before = r.topology_messages;
+    const uint64_t terminations_before = terminations(net);
     net.world().run_for(
         std::chrono::duration_cast<Time>(std::chrono::duration<double>(o.settle_seconds)));
+    Measurement after;
+    add_traffic(after, net);
+    r.settle_topology_messages = after.topology_messages - messages_before;
+    r.settle_terminations = terminations(net) - terminations_before;
     const auto check = Clock::now();
     r.stable = (mode != "full" || fully_connected(net)) && net.converged();
     r.check_seconds += since(check);
+    if (!r.stable) {
+      std::fprintf(stderr, "  [%zu %s] not stable %.0f s after converging: %s\n", n, mode.c_str(),
+                   o.settle_seconds,
+                   mode == "full" && !fully_connected(net)
+                       ? "a connection is missing"
+                       : net.not_converged(net.running_peers()).c_str());
+    }
   }
   r.min_degree = n;
   for (size_t i = 0; i < n; ++i) {
@@ -245,9 +271,10 @@ std::string mb(uint64_t bytes) {
 }
 
 void print_table(const std::vector<Measurement>& results) {
-  std::printf("%5s %-5s %10s %6s %12s %10s %12s %10s %11s %8s %8s %7s %6s %9s %9s\n", "peers",
-              "mode", "converged", "stable", "topology MB", "topo msgs", "control MB", "ctl msgs",
-              "ns-3 events", "wall s", "cpu s", "check", "conns", "degree", "full topo");
+  std::printf("%5s %-5s %10s %6s %8s %12s %10s %12s %10s %11s %8s %8s %7s %6s %9s %9s\n", "peers",
+              "mode", "converged", "stable", "churn", "topology MB", "topo msgs", "control MB",
+              "ctl msgs", "ns-3 events", "wall s", "cpu s", "check", "conns", "degree",
+              "full topo");
   for (const Measurement& r : results) {
     char when[32];
     if (r.converged) {
@@ -255,11 +282,18 @@ void print_table(const std::vector<Measurement>& results) {
     } else {
       std::snprintf(when, sizeof when, "no@%.1fs", r.virtual_seconds);
     }
+    char churn[32] = "-";
+    if (r.converged) {
+      std::snprintf(churn, sizeof churn, "%llu/%llu",
+                    static_cast<unsigned long long>(r.settle_terminations),
+                    static_cast<unsigned long long>(r.settle_topology_messages));
+    }
     char degree[32];
     std::snprintf(degree, sizeof degree, "%zu-%zu", r.min_degree, r.max_degree);
     std::printf(
-        "%5zu %-5s %10s %6s %12s %10llu %12s %10llu %11llu %8.1f %8.1f %7.1f %6zu %9s %7zu B\n",
-        r.peers, r.mode.c_str(), when, r.converged ? (r.stable ? "yes" : "NO") : "-",
+        "%5zu %-5s %10s %6s %8s %12s %10llu %12s %10llu %11llu %8.1f %8.1f %7.1f %6zu %9s %7zu "
+        "B\n",
+        r.peers, r.mode.c_str(), when, r.converged ? (r.stable ? "yes" : "NO") : "-", churn,
         mb(r.topology_bytes).c_str(), static_cast<unsigned long long>(r.topology_messages),
         mb(r.control_bytes).c_str(), static_cast<unsigned long long>(r.control_messages),
         static_cast<unsigned long long>(r.events), r.wall_seconds, r.cpu_seconds, r.check_seconds,
@@ -279,6 +313,8 @@ nlohmann::json to_json(const ScaleOptions& o, const std::vector<Measurement>& re
                             {"converged", r.converged},
                             {"wall_limited", r.wall_limited},
                             {"stable", r.stable},
+                            {"settle_topology_messages", r.settle_topology_messages},
+                            {"settle_terminations", r.settle_terminations},
                             {"virtual_seconds", r.virtual_seconds},
                             {"topology_bytes", r.topology_bytes},
                             {"topology_messages", r.topology_messages},
@@ -319,8 +355,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--site-size", o.site_size,
                  "peers per hub of the two-level tree underlay (0: one star)");
-  app.add_option("--targets", o.targets, "targets per peer in limit mode")
-      ->check(CLI::PositiveNumber);
+  app.add_option("--targets", o.targets,
+                 "targets per peer in limit mode, the rest found by discovery (0: every other "
+                 "peer, as kube-peers gives Weave on Kubernetes)");
   app.add_option("--conn-limit", o.conn_limit, "conn-limit in limit mode")
       ->check(CLI::PositiveNumber);
   app.add_option("--progress-seconds", o.progress_seconds,

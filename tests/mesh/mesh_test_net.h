@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -137,18 +138,54 @@ class MeshNet {
     return false;
   }
 
+  // Where two topologies of the same peers first differ, as ": ..." or "".
+  static std::string first_difference(const Peers& a, const Peers& b) {
+    const auto describe = [](std::ostream& out, const Peer& x) {
+      out << "v" << x.version << " uid " << x.uid << " sid " << x.short_id << " [";
+      for (const PeerConnection& c : x.connections) {
+        out << c.remote.to_string() << (c.established ? " " : "(not established) ");
+      }
+      out << "]";
+    };
+    for (const Peer& p : a.all()) {
+      std::ostringstream mine, theirs;
+      describe(mine, p);
+      const Peer* q = b.find(p.name);
+      if (q != nullptr) describe(theirs, *q);
+      if (q == nullptr || mine.str() != theirs.str()) {
+        std::ostringstream out;
+        out << ": " << p.name.to_string() << " is " << mine.str() << " vs "
+            << (q == nullptr ? std::string("missing") : theirs.str());
+        return out.str();
+      }
+    }
+    return "";
+  }
+
   // All topologies identical, every peer knowing `peers` peers; every
   // announced connection established; every unicast route present and
   // leading to its destination.
   bool converged(const std::vector<size_t>& peers_in_mesh) {
+    return not_converged(peers_in_mesh).empty();
+  }
+  // Why converged() does not hold yet (the first reason found), or "".
+  std::string not_converged(const std::vector<size_t>& peers_in_mesh) {
     const size_t n = peers_in_mesh.size();
+    std::ostringstream why;
     std::optional<Bytes> first;
     for (size_t i : peers_in_mesh) {
       const Peers& p = meshes_[i]->peers();
-      if (p.size() != n) return false;
+      if (p.size() != n) {
+        why << "peer " << i << " knows " << p.size() << " of " << n << " peers";
+        return why.str();
+      }
       for (const Peer& peer : p.all()) {
         for (const PeerConnection& c : peer.connections) {
-          if (!c.established) return false;
+          if (!c.established) {
+            why << "peer " << i << " sees " << peer.name.to_string() << " -> "
+                << c.remote.to_string() << " not established";
+            return why.str();
+          }
         }
       }
     }
@@ -157,7 +194,10 @@ class MeshNet {
       if (!first) {
         first = std::move(all);
       } else if (all != *first) {
-        return false;
+        const size_t f = peers_in_mesh.front();
+        why << "peer " << i << "'s topology differs from peer " << f << "'s"
+            << first_difference(meshes_[f]->peers(), meshes_[i]->peers());
+        return why.str();
       }
     }
     for (size_t i : peers_in_mesh) {
@@ -165,15 +205,20 @@ class MeshNet {
         if (i == j) continue;
         size_t at = i;
         for (size_t hops = 0; at != j; ++hops) {
-          if (hops > n) return false;
+          why << "route " << i << " -> " << j;
+          if (hops > n) return why.str() + " loops";
           auto next = meshes_[at]->routes().unicast(peer_name(j));
-          if (!next) return false;
+          if (!next) {
+            why << ": no next hop at peer " << at;
+            return why.str();
+          }
           at = index_of(*next);
-          if (at == npos) return false;
+          if (at == npos) return why.str() + " leads to a peer not running";
+          why.str("");
         }
       }
     }
-    return true;
+    return {};
   }
   // Over the running peers.
   bool converged() { return converged(running_peers()); }
