@@ -168,6 +168,15 @@ void DataPlane::peer_removed(PeerName peer) {
 
 // ---- mesh::Overlay ------------------------------------------------------------
 
+std::optional<std::string> DataPlane::advertised_overlays() const {
+  std::string out;
+  for (const std::string& name : config_.overlays) {
+    if (!out.empty()) out += ' ';
+    out += name;
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> DataPlane::common_overlays(
     const mesh::OverlayConnectionParams& params) const {
   auto feature = params.remote_features.find("Overlays");

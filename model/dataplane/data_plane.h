@@ -22,6 +22,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,12 @@ class DataPlane final : public mesh::Overlay, private OverlayEnv {
   Result<std::unique_ptr<mesh::OverlayConnection>> prepare(
       mesh::OverlayConnectionParams params, mesh::OverlayCallbacks callbacks) override;
   mesh::OverlayStatus diagnostics() const override;
+  std::optional<std::string> advertised_overlays() const override;
+  void routes_changed() override { invalidate_routes(); }
+  void short_ids_changed() override { invalidate_short_ids(); }
+  void peers_removed(const std::vector<PeerName>& peers) override {
+    for (PeerName p : peers) peer_removed(p);
+  }
 
   DataPlaneStatus status() const;
   const MacCache& macs() const { return macs_; }

@@ -24,9 +24,10 @@ struct DataPlaneConfig {
   // Overlays we offer, in order of preference (Weave's "fastdp sleeve").
   std::vector<std::string> overlays{"fastdp", "sleeve"};
   // A remote that sends no "Overlays" feature gets Weave's compatibility
-  // overlay, sleeve alone. Loom's mesh does not send the feature yet, so by
-  // default such a remote is assumed to offer ours.
-  bool assume_remote_overlays = true;
+  // overlay, sleeve alone (Loom's mesh sends it: DataPlane::
+  // advertised_overlays). True assumes such a remote offers ours, for a
+  // harness that connects forwarders without a mesh handshake.
+  bool assume_remote_overlays = false;
 
   // fastdp: the datapath MTU (WEAVE_MTU, 1376 by default); heartbeats are
   // 14 + this many bytes, so a path that cannot carry them never

@@ -173,6 +173,7 @@ void Mesh::start_connection(StreamPtr stream, bool outbound, std::optional<Endpo
       peers_.local().has_short_id ? std::optional<ShortID>(peers_.local().short_id) : std::nullopt;
   hs.password = password_;
   hs.outbound = outbound;
+  hs.overlays = overlay_.advertised_overlays();
   auto conn = std::make_unique<Connection>(host_, config_, static_cast<ConnectionOwner&>(*this),
                                            overlay_, std::move(stream), std::move(hs), target);
   Connection& c = *conn;
@@ -333,7 +334,11 @@ void Mesh::topology_changed(const MergeResult& result) {
     LOOM_LOG(host_.log(), "mesh", info, "Removed unreachable peer " << p.to_string());
   }
   if (result.ourselves_bumped) broadcast_peer_update({});
-  if (result.short_ids_changed || !result.removed.empty()) reassign_short_id_if_lost();
+  if (!result.removed.empty()) overlay_.peers_removed(result.removed);
+  if (result.short_ids_changed || !result.removed.empty()) {
+    overlay_.short_ids_changed();
+    reassign_short_id_if_lost();
+  }
   request_routes();
   request_gc();
   maker_.refresh();
@@ -348,6 +353,7 @@ void Mesh::reassign_short_id_if_lost() {
   auto id = choose_short_id(peers_, host_.random());
   if (!id) return;
   peers_.set_short_id(*id);
+  overlay_.short_ids_changed();
   LOOM_LOG(host_.log(), "mesh", info,
            "Short ID " << lost << " taken by "
                        << short_id_owner(peers_, lost).value_or(PeerName{}).to_string()
@@ -388,7 +394,17 @@ void Mesh::request_routes() {
 void Mesh::recalculate_routes() {
   host_.cancel(routes_timer_);
   routes_timer_ = 0;
-  routes_ = Routes(peers_);
+  Routes next(peers_);
+  // Weave's Routes.Recalculate calls OnChange only when the routes differ;
+  // the unicast tables stand for them (broadcast trees are derived from
+  // the same connections and read by the overlay on every use).
+  const bool changed =
+      next.peers() != routes_.peers() ||
+      next.table(Routes::Over::established_symmetric) !=
+          routes_.table(Routes::Over::established_symmetric) ||
+      next.table(Routes::Over::all_connections) != routes_.table(Routes::Over::all_connections);
+  routes_ = std::move(next);
+  if (changed) overlay_.routes_changed();
 }
 
 void Mesh::request_gc() {
@@ -406,6 +422,8 @@ void Mesh::collect_garbage() {
   for (PeerName p : removed) {
     LOOM_LOG(host_.log(), "mesh", info, "Removed unreachable peer " << p.to_string());
   }
+  overlay_.peers_removed(removed);
+  overlay_.short_ids_changed();
   reassign_short_id_if_lost();
   request_routes();
   maker_.refresh();

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/bytes.h"
 #include "model/crypto/session_key.h"
@@ -74,6 +75,18 @@ class Overlay {
   virtual Result<std::unique_ptr<OverlayConnection>> prepare(OverlayConnectionParams params,
                                                              OverlayCallbacks callbacks) = 0;
   virtual OverlayStatus diagnostics() const = 0;
+
+  // The "Overlays" handshake feature ("fastdp sleeve", Weave's
+  // AddFeaturesTo); none: not sent.
+  virtual std::optional<std::string> advertised_overlays() const { return std::nullopt; }
+  // What mesh tells its overlay as the topology moves (Weave: Routes.OnChange,
+  // Peers.OnInvalidateShortIDs, Peers.OnGC).
+  // The unicast or broadcast routes were recalculated and differ.
+  virtual void routes_changed() {}
+  // Some peer's short ID changed (or its owner went away).
+  virtual void short_ids_changed() {}
+  // These peers were garbage-collected.
+  virtual void peers_removed(const std::vector<PeerName>& peers) { (void)peers; }
 };
 
 // Reports every forwarder established from a zero-delay timer after

@@ -109,6 +109,16 @@ class DataplaneNet {
     auto errors = peers_[from].mesh->connect({ip(to)});
     EXPECT_TRUE(errors.empty());
   }
+  // Kills peer i's process: its engines go (mesh first: the data plane
+  // outlives it), then its host stops.
+  void kill(size_t i) {
+    Peer& p = peers_[i];
+    p.mesh.reset();
+    p.topology.reset();
+    p.plane.reset();
+    p.tap.reset();
+    world_.stop_host(p.host);
+  }
   // A pod behind peer i; returns its world index (pod_ip(index) is its address).
   size_t add_pod(size_t i) {
     const size_t pod = world_.pod_count();

@@ -248,6 +248,8 @@ class FakePair {
     p.outbound = outbound;
     p.connection_uid = 0x1234;
     p.session_key = key;
+    // What the remote's handshake would say: both planes share a config.
+    p.remote_features["Overlays"] = plane.advertised_overlays().value_or("");
     p.send_control = [this, peer](ByteView m) {
       wire.post([peer, bytes = m.to_bytes()] {
         if (*peer) (*peer)->control_message(bytes);

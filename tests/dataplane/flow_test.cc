@@ -152,5 +152,27 @@ TEST(OverlaySwitch, OnlyCommonOverlaysAreUsed) {
   (*conn)->stop();
 }
 
+// A remote whose handshake has no "Overlays" feature (an old Weave) gets
+// Weave's compatibility overlay, sleeve alone; ours is what mesh sends.
+TEST(OverlaySwitch, ARemoteWithoutTheFeatureGetsSleeveAlone) {
+  FakeWire wire;
+  FakeHost host(wire, "h", Ipv4::from_octets(192, 168, 0, 1), 1);
+  wire.attach(host);
+  StaticTopology topology(PeerName(1), 1, {{PeerName(2), 2}});
+  DataPlane plane(host);
+  EXPECT_EQ(plane.advertised_overlays(), "fastdp sleeve");
+  plane.attach(topology);
+  ASSERT_TRUE(plane.start().ok());
+  mesh::OverlayConnectionParams p;
+  p.remote_peer = PeerName(2);
+  p.remote_address = Endpoint{Ipv4::from_octets(192, 168, 0, 2), 6783};
+  p.outbound = true;
+  auto conn = plane.prepare(p, {});
+  ASSERT_TRUE(conn.ok());
+  (*conn)->confirm();
+  EXPECT_EQ(plane.connection_to(PeerName(2))->best_overlay(), "sleeve");
+  (*conn)->stop();
+}
+
 }  // namespace
 }  // namespace loom::dataplane::testing

@@ -71,7 +71,8 @@ class VxlanInterop : public ::testing::Test {
     params.remote_address = Endpoint{net_->addr_b(), 6783};
     params.outbound = true;
     params.connection_uid = 1;
-    params.send_control = [](ByteView) {};  // Linux has no control channel
+    params.send_control = [](ByteView) {};          // Linux has no control channel
+    params.remote_features["Overlays"] = "fastdp";  // as if it had a handshake
     auto conn = plane_->prepare(params, {});
     ASSERT_TRUE(conn.ok()) << conn.error().message;
     connection_ = std::move(*conn);
