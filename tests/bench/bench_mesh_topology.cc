@@ -1,7 +1,12 @@
 // Topology gossip on a large simulation's hot path: decode and merge of a
 // full 1,000-peer update (into an empty state, and the common no-op case of
-// a state that already has it), encode_all, and route computation.
+// a state that already has it), encode_all, and route computation. Each is
+// read as a ratio to a reference measured in the same run: copying the
+// update's bytes (the floor of touching them), and one breadth-first search
+// over a plain adjacency list of the same graph (the floor of a route).
 #include <algorithm>
+#include <cstdint>
+#include <map>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -9,6 +14,7 @@
 #include "model/mesh/peers.h"
 #include "model/mesh/routes.h"
 #include "model/random.h"
+#include "tests/bench/ratio_reporter.h"
 
 namespace loom::mesh {
 namespace {
@@ -61,6 +67,57 @@ const Peers& full_mesh() {
   static const Peers p = topology(1000, 0);
   return p;
 }
+
+// --- References -------------------------------------------------------------
+
+void BM_Reference_CopyUpdate(benchmark::State& state) {
+  const Bytes update = full_mesh().encode_all();
+  for (auto _ : state) {
+    Bytes copy = update;
+    benchmark::DoNotOptimize(copy.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * update.size()));
+}
+BENCHMARK(BM_Reference_CopyUpdate)->Unit(benchmark::kMillisecond);
+
+// Hop counts from peer 0 by BFS over vector<vector<uint32_t>>: the least a
+// unicast table costs. Arg as BM_Routes.
+void BM_Reference_Bfs(benchmark::State& state) {
+  const auto degree = static_cast<size_t>(state.range(0));
+  const Peers peers = degree == 0 ? Peers(full_mesh()) : topology(1000, degree);
+  std::map<PeerName, uint32_t> index;
+  for (const Peer& p : peers.all()) index.emplace(p.name, static_cast<uint32_t>(index.size()));
+  std::vector<std::vector<uint32_t>> adj(index.size());
+  for (const Peer& p : peers.all()) {
+    for (const PeerConnection& c : p.connections) {
+      if (auto it = index.find(c.remote); it != index.end())
+        adj[index[p.name]].push_back(it->second);
+    }
+  }
+  const uint32_t us = index.at(peers.ourselves());
+  std::vector<uint32_t> hops(adj.size());
+  std::vector<uint32_t> queue;
+  queue.reserve(adj.size());
+  for (auto _ : state) {
+    std::fill(hops.begin(), hops.end(), UINT32_MAX);
+    queue.clear();
+    hops[us] = 0;
+    queue.push_back(us);
+    for (size_t head = 0; head < queue.size(); ++head) {
+      const uint32_t v = queue[head];
+      for (uint32_t w : adj[v]) {
+        if (hops[w] != UINT32_MAX) continue;
+        hops[w] = hops[v] + 1;
+        queue.push_back(w);
+      }
+    }
+    benchmark::DoNotOptimize(hops.data());
+  }
+}
+BENCHMARK(BM_Reference_Bfs)->Arg(0)->Arg(1)->Arg(30)->Unit(benchmark::kMillisecond);
+
+// --- Ours -------------------------------------------------------------------
 
 void BM_MergeFullUpdateIntoEmpty(benchmark::State& state) {
   const Bytes update = full_mesh().encode_all();
@@ -142,4 +199,15 @@ BENCHMARK(BM_BroadcastAllAllSources)->Unit(benchmark::kMillisecond);
 }  // namespace
 }  // namespace loom::mesh
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  return loom::bench::run_with_ratios(
+      argc, argv, "Ratios of CPU time, 1,000 peers",
+      {
+          {"BM_MergeFullUpdateIntoEmpty", "BM_Reference_CopyUpdate"},
+          {"BM_MergeFullUpdateNoOp", "BM_Reference_CopyUpdate"},
+          {"BM_EncodeAll", "BM_Reference_CopyUpdate"},
+          {"BM_Routes/0", "BM_Reference_Bfs/0"},
+          {"BM_Routes/1", "BM_Reference_Bfs/1"},
+          {"BM_Routes/30", "BM_Reference_Bfs/30"},
+      });
+}
