@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "real-backend/policy_cli.h"
+
 #ifndef LOOM_VERSION
 #define LOOM_VERSION "unknown"
 #endif
@@ -14,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Loom: a simulator and live testbed for the Weave Net design", "loom"};
   app.allow_extras();  // unknown commands get our own message, below
   auto* version = app.add_subcommand("version", "Print the version and exit");
+  loom::live::PolicyCommand policy(app);
 
   try {
     app.parse(argc, argv);
@@ -33,6 +36,7 @@ int main(int argc, char** argv) {
     std::cout << "loom " << LOOM_VERSION << "\n";
     return 0;
   }
+  if (policy.parsed()) return policy.run(std::cout, std::cerr);
   std::cerr << app.help() << "loom: no command given\n";
   return 2;
 }

@@ -31,6 +31,7 @@ std::optional<FlowKey> flow_of(ByteView frame) {
   switch (key.protocol) {
     case wire::kIpProtocolTcp:
     case wire::kIpProtocolUdp:
+    case wire::kIpProtocolSctp:  // RFC 9260: the common header starts with the ports too
       if (l4.size() >= 4) {
         key.src_port = wire::load_be16(l4.data());
         key.dst_port = wire::load_be16(l4.data() + 2);

@@ -15,6 +15,7 @@ inline constexpr uint8_t kIpProtocolIcmp = 1;
 inline constexpr uint8_t kIpProtocolTcp = 6;
 inline constexpr uint8_t kIpProtocolUdp = 17;
 inline constexpr uint8_t kIpProtocolEsp = 50;
+inline constexpr uint8_t kIpProtocolSctp = 132;
 
 // A decoded packet. options and payload point into the decoded bytes.
 struct Ipv4Packet {

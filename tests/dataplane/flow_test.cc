@@ -27,12 +27,14 @@ class CountingVerdict final : public FlowVerdict {
   bool allow_;
 };
 
-// A broadcast frame carrying IPv4/UDP 10.32.0.1:1000 -> 10.32.0.2:port.
-Bytes udp_frame(uint16_t dst_port) {
+// A broadcast frame carrying IPv4/UDP (or another protocol with the ports
+// first: TCP, SCTP) 10.32.0.1:1000 -> 10.32.0.2:port.
+Bytes udp_frame(uint16_t dst_port, uint8_t protocol = 17) {
   Bytes f = broadcast_frame(14 + 28 + 10);
   f[12] = 0x08;
   f[13] = 0x00;
-  const uint8_t ip[20] = {0x45, 0, 0, 38, 0, 0, 0, 0, 64, 17, 0, 0, 10, 32, 0, 1, 10, 32, 0, 2};
+  const uint8_t ip[20] = {0x45, 0, 0,  38, 0, 0, 0,  0,  64, protocol,
+                          0,    0, 10, 32, 0, 1, 10, 32, 0,  2};
   std::copy(ip, ip + 20, f.begin() + 14);
   uint32_t sum = 0;
   for (size_t i = 0; i < 20; i += 2) sum += uint32_t{ip[i]} << 8 | ip[i + 1];
@@ -54,6 +56,12 @@ TEST(Flows, FlowOfReadsTheFiveTuple) {
   EXPECT_EQ(flow->src_port, 1000);
   EXPECT_EQ(flow->dst_port, 53);
   EXPECT_FALSE(flow_of(broadcast_frame(60)));  // not IPv4
+  // SCTP (NetworkPolicy's third protocol) has its ports where UDP has them.
+  auto sctp = flow_of(udp_frame(3868, 132));
+  ASSERT_TRUE(sctp);
+  EXPECT_EQ(sctp->protocol, 132);
+  EXPECT_EQ(sctp->src_port, 1000);
+  EXPECT_EQ(sctp->dst_port, 3868);
 }
 
 TEST(Flows, VerdictIsAskedOncePerFlowAndDirection) {
