@@ -1,6 +1,7 @@
 #include "model/crypto/hkdf.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include <sodium.h>
@@ -15,9 +16,13 @@ HkdfPrk hkdf_extract(ByteView salt, ByteView ikm) {
   ensure_sodium();
   // crypto_auth_hmacsha256_init takes keys of any length (it hashes keys
   // longer than the 64-byte block), which HKDF's salt may be.
+  // No salt is HashLen zeros (RFC 5869 2.2), which HMAC's key padding makes
+  // the same as an empty key; libsodium wants a non-null key pointer.
+  static const std::array<uint8_t, kHkdfHashSize> kNoSalt{};
+  const ByteView key = salt.empty() ? ByteView(kNoSalt.data(), kNoSalt.size()) : salt;
   crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, salt.data(), salt.size());
-  crypto_auth_hmacsha256_update(&state, ikm.data(), ikm.size());
+  crypto_auth_hmacsha256_init(&state, key.data(), key.size());
+  if (!ikm.empty()) crypto_auth_hmacsha256_update(&state, ikm.data(), ikm.size());
   HkdfPrk prk{};
   crypto_auth_hmacsha256_final(&state, prk.data());
   sodium_memzero(&state, sizeof state);
@@ -37,7 +42,7 @@ Result<Bytes> hkdf_expand(const HkdfPrk& prk, ByteView info, size_t length) {
     crypto_auth_hmacsha256_state state;
     crypto_auth_hmacsha256_init(&state, prk.data(), prk.size());
     if (counter > 1) crypto_auth_hmacsha256_update(&state, block.data(), block.size());
-    crypto_auth_hmacsha256_update(&state, info.data(), info.size());
+    if (!info.empty()) crypto_auth_hmacsha256_update(&state, info.data(), info.size());
     crypto_auth_hmacsha256_update(&state, &counter, 1);
     crypto_auth_hmacsha256_final(&state, block.data());
     sodium_memzero(&state, sizeof state);
