@@ -1,7 +1,7 @@
 // Ns3Host: loom::Host over an ns-3 node (C++17; ns-3 types allowed here).
 //
 // The clock is ns-3's virtual clock, timers are Simulator events, UDP is
-// ns-3's UdpSocket, streams come from a StreamTransport (ns-3's TCP for now),
+// ns-3's UdpSocket, streams come from a StreamTransport (ns-3's TCP or whole messages),
 // and bridge() reaches the host's pods (PodNetDevice). docs/backend-sim.md
 // explains the mapping; World (world.cc) builds and owns these.
 #pragma once
@@ -32,6 +32,7 @@
 namespace loom::sim {
 
 class Ns3Host;
+class MessageNetwork;
 
 // Log lines "[   12.345678s] host1 mesh info: message", filtered.
 class HostLog final : public Log {
@@ -99,6 +100,8 @@ struct Ns3HostConfig {
   const LogSink* log_sink = nullptr;
   size_t pod_mtu = 1376;
   StreamFidelity streams = StreamFidelity::tcp;
+  // The World's underlay for StreamFidelity::message (null otherwise).
+  MessageNetwork* messages = nullptr;
   // Called after every callback into engine code returns (World uses it for
   // run_until(done, limit)).
   std::function<void()> after_callback;
@@ -130,6 +133,8 @@ class Ns3Host final : public Host {
   // Backend side, for World and the transports.
   void set_address(Ipv4 address) { address_ = address; }
   ns3::Ptr<ns3::Node> node() const { return node_; }
+  size_t index() const { return config_.index; }
+  MessageNetwork* message_network() const { return config_.messages; }
   PodBridge& pods() { return bridge_; }
   // World::set_udp_port_blocked: datagrams arriving for a blocked port are dropped.
   void set_udp_port_blocked(uint16_t port, bool blocked);

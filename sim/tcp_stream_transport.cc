@@ -12,6 +12,7 @@
 #include <ns3/tcp-socket-factory.h>
 #include <ns3/uinteger.h>
 
+#include "sim/message_stream_transport.h"
 #include "sim/ns3_host.h"
 
 namespace loom::sim {
@@ -105,7 +106,7 @@ void reset_socket(const ns3::Ptr<ns3::Socket>& socket) {
 
 TcpStream::TcpStream(Ns3Host& host, TcpStreamTransport& transport, uint64_t id,
                      ns3::Ptr<ns3::Socket> socket)
-    : host_(&host), transport_(&transport), id_(id), socket_(socket) {
+    : StreamEnd(host), transport_(&transport), id_(id), socket_(socket) {
   ns3::Address address;
   if (socket_->GetSockName(address) == 0) local_ = endpoint_of(address);
   if (socket_->GetPeerName(address) == 0) remote_ = endpoint_of(address);
@@ -156,20 +157,6 @@ void TcpStream::detach() {
   transport_ = nullptr;
 }
 
-void TcpStream::set_handlers(Handlers handlers) {
-  if (state_ == State::done || state_ == State::closing) return;
-  handlers_ = std::move(handlers);
-  have_handlers_ = true;
-  if ((!held_.empty() || state_ == State::ended) && !flush_scheduled_) {
-    // Delivered from the event loop, never from inside this call.
-    flush_scheduled_ = true;
-    std::weak_ptr<TcpStream> weak = shared_from_this();
-    host_->later([weak] {
-      if (auto self = weak.lock()) self->flush_held();
-    });
-  }
-}
-
 void TcpStream::write(ByteView bytes) {
   if (state_ != State::open || bytes.empty()) return;
   queue_.push_back(bytes.to_bytes());
@@ -210,30 +197,6 @@ void TcpStream::on_readable() {
     packet->CopyData(read_buffer_.data(), packet->GetSize());
     deliver(read_buffer_);
   }
-}
-
-void TcpStream::deliver(ByteView bytes) {
-  if (!have_handlers_ || flush_scheduled_) {
-    held_.insert(held_.end(), bytes.begin(), bytes.end());
-    return;
-  }
-  // A copy: the handler may replace the handlers while it runs.
-  auto on_data = handlers_.on_data;
-  if (on_data) host_->deliver([&] { on_data(bytes); });
-}
-
-void TcpStream::flush_held() {
-  flush_scheduled_ = false;
-  if (state_ == State::done || state_ == State::closing) {
-    held_.clear();
-    return;
-  }
-  if (!held_.empty()) {
-    Bytes bytes = std::move(held_);
-    held_.clear();
-    deliver(bytes);
-  }
-  if (state_ == State::ended && !flush_scheduled_) report_end();
 }
 
 void TcpStream::on_send_room() {
@@ -314,23 +277,11 @@ void TcpStream::drain() {
 }
 
 void TcpStream::end(Error error) {
-  state_ = State::ended;
-  end_error_ = std::move(error);
   queue_.clear();
   front_offset_ = 0;
   pending_ = 0;
   drained_owed_ = false;
-  // Without handlers yet, set_handlers() schedules the report; with a flush
-  // pending, the flush reports after the held bytes.
-  if (have_handlers_ && !flush_scheduled_) report_end();
-}
-
-void TcpStream::report_end() {
-  auto self = shared_from_this();
-  auto on_close = handlers_.on_close;
-  Ns3Host* host = host_;
-  finish();
-  if (on_close) host->deliver([&] { on_close(end_error_); });
+  ended(std::move(error));
 }
 
 void TcpStream::finish() {
@@ -518,6 +469,8 @@ std::unique_ptr<StreamTransport> make_stream_transport(StreamFidelity fidelity, 
   switch (fidelity) {
     case StreamFidelity::tcp:
       return std::make_unique<TcpStreamTransport>(host);
+    case StreamFidelity::message:
+      return std::make_unique<MessageStreamTransport>(host, *host.message_network());
   }
   return std::make_unique<TcpStreamTransport>(host);
 }

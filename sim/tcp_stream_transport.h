@@ -24,6 +24,7 @@
 #include <ns3/tcp-socket-base.h>
 
 #include "model/host.h"
+#include "sim/stream_end.h"
 #include "sim/stream_transport.h"
 
 namespace loom::sim {
@@ -31,7 +32,8 @@ namespace loom::sim {
 class Ns3Host;
 class TcpStreamTransport;
 
-class TcpStream final : public Stream, public std::enable_shared_from_this<TcpStream> {
+class TcpStream final : public StreamEnd<TcpStream>,
+                        public std::enable_shared_from_this<TcpStream> {
  public:
   // id: the transport's key for it, in order of creation.
   TcpStream(Ns3Host& host, TcpStreamTransport& transport, uint64_t id,
@@ -45,44 +47,27 @@ class TcpStream final : public Stream, public std::enable_shared_from_this<TcpSt
 
   Endpoint local() const override { return local_; }
   Endpoint remote() const override { return remote_; }
-  void set_handlers(Handlers handlers) override;
   void write(ByteView bytes) override;
   size_t pending() const override { return pending_; }
   void close() override;
-  bool is_open() const override { return state_ == State::open; }
 
  private:
-  enum class State {
-    open,
-    closing,  // close() called; draining the queue into the socket
-    ended,    // closed by the peer or broken; on_close to report
-    done,     // nothing more happens
-  };
+  friend class StreamEnd<TcpStream>;
 
   void on_readable();
   void on_send_room();
   void on_peer_close(bool error);
   void drain();
-  void deliver(ByteView bytes);
-  void flush_held();
   void end(Error error);
-  void report_end();
   // on_drained, if a write() left bytes queued since the last report.
   void report_drained();
   void finish();
 
-  Ns3Host* host_;
   TcpStreamTransport* transport_;
   uint64_t id_;
   ns3::Ptr<ns3::Socket> socket_;
   Endpoint local_;
   Endpoint remote_;
-  State state_ = State::open;
-  Handlers handlers_;
-  bool have_handlers_ = false;
-  bool flush_scheduled_ = false;
-  Bytes held_;  // bytes that arrived before set_handlers(), or before a flush
-  Error end_error_;
   std::deque<Bytes> queue_;
   size_t front_offset_ = 0;
   size_t pending_ = 0;

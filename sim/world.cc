@@ -26,6 +26,7 @@
 #include <ns3/simulator.h>
 #include <ns3/v4ping.h>
 
+#include "sim/message_network.h"
 #include "sim/ns3_host.h"
 #include "sim/pod_net_device.h"
 
@@ -104,6 +105,35 @@ class World::Impl {
   explicit Impl(WorldOptions world_options) : options(std::move(world_options)) {
     stack.SetIpv6StackInstall(false);
     stack.SetRoutingHelper(ns3::Ipv4StaticRoutingHelper());
+    if (options.streams == StreamFidelity::message) {
+      messages = std::make_unique<MessageNetwork>(
+          options.seed, [this](size_t from, size_t to) { return path(from, to); });
+    }
+  }
+
+  // Breadth-first from a, as finalize_routes() goes (ties to the link
+  // added first); the links back from b.
+  std::vector<size_t> path(size_t a, size_t b) const {
+    std::vector<size_t> via(hosts.size(), kNone);  // the link each host is reached by
+    std::queue<size_t> frontier;
+    frontier.push(a);
+    while (!frontier.empty() && via[b] == kNone && a != b) {
+      const size_t u = frontier.front();
+      frontier.pop();
+      for (const auto& [link, v] : hosts[u].adjacency) {
+        if (v == a || via[v] != kNone) continue;
+        via[v] = link;
+        frontier.push(v);
+      }
+    }
+    std::vector<size_t> out;
+    if (a == b || via[b] == kNone) return out;
+    for (size_t at = b; at != a;
+         at = links[via[at]].a == at ? links[via[at]].b : links[via[at]].a) {
+      out.push_back(via[at]);
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
   }
 
   ns3::Ptr<ns3::Node> new_node() {
@@ -145,6 +175,7 @@ class World::Impl {
     config.log_sink = &options.log_sink;
     config.pod_mtu = options.pod_mtu;
     config.streams = options.streams;
+    config.messages = messages.get();
     config.after_callback = [this] { check_done(); };
     record.host = std::make_unique<Ns3Host>(record.node, *record.store, std::move(config));
     record.host->set_address(record.address);
@@ -193,6 +224,8 @@ class World::Impl {
   bool routes_dirty = false;
   const std::function<bool()>* done = nullptr;
   uint64_t control_events = 0;
+  // The underlay as StreamFidelity::message sees it (null at tcp).
+  std::unique_ptr<MessageNetwork> messages;
 };
 
 // Static shortest-path routes: per host, one /30 route for every link not
@@ -369,6 +402,10 @@ size_t World::link(size_t a, size_t b, const LinkSpec& spec) {
   impl_->links.push_back(record);
   hosts[a].adjacency.emplace_back(index, b);
   hosts[b].adjacency.emplace_back(index, a);
+  if (impl_->messages) {
+    impl_->messages->add_link(a, b, Ipv4(record.network + 1), Ipv4(record.network + 2),
+                              rate.Get().GetBitRate(), spec.delay, spec.loss);
+  }
   impl_->routes_dirty = true;
   return index;
 }
@@ -379,6 +416,7 @@ void World::set_link_up(size_t link, bool up) {
   Impl::LinkRecord& record = impl_->link_record(link);
   record.up = up;
   impl_->apply_faults(record);
+  if (impl_->messages) impl_->messages->set_link_up(link, up);
 }
 
 void World::set_link_loss(size_t link, double loss) {
@@ -388,6 +426,7 @@ void World::set_link_loss(size_t link, double loss) {
   }
   record.loss = loss;
   impl_->apply_faults(record);
+  if (impl_->messages) impl_->messages->set_link_loss(link, loss);
 }
 
 bool World::link_up(size_t link) const { return impl_->link_record(link).up; }
@@ -422,6 +461,12 @@ void World::start_host(size_t host, bool keep_store) {
 bool World::host_running(size_t host) const { return impl_->host_record(host).host != nullptr; }
 
 void World::finalize_routes() { impl_->finalize_routes(); }
+
+std::vector<size_t> World::path(size_t a, size_t b) const {
+  impl_->host_record(a);  // throws for an unknown host
+  impl_->host_record(b);
+  return impl_->path(a, b);
+}
 
 Host& World::host(size_t index) {
   Impl::HostRecord& record = impl_->host_record(index);

@@ -31,8 +31,8 @@ struct LinkSpec {
 
 // How Host::listen/connect streams are simulated.
 enum class StreamFidelity {
-  tcp,  // ns-3's TCP: every segment simulated
-  // message: one transfer per write() (a later issue)
+  tcp,      // ns-3's TCP: every segment simulated
+  message,  // one transfer per write() along the path (docs/backend-sim.md)
 };
 
 // Where host log lines go: one line, without newline. Null means stderr.
@@ -76,6 +76,9 @@ class World {
   // links, ties to the first link added). Run implicitly before running
   // whenever links changed since the last call.
   void finalize_routes();
+  // The links a packet from host a to host b crosses, in order, on the
+  // static routes (empty when a == b or b is unreachable).
+  std::vector<size_t> path(size_t a, size_t b) const;
 
   // Throws std::out_of_range for an unknown index, std::logic_error while
   // the host is stopped.

@@ -21,7 +21,10 @@
 // node make every forwarded packet scan them all; --site-size 0 is
 // MeshNet's single star.
 //
-//   mesh_scale --peers 30,100 --mode full,limit [--json out.json]
+// --fidelity message simulates the streams as whole-message transfers
+// (docs/backend-sim.md, "Message fidelity") instead of ns-3's TCP.
+//
+//   mesh_scale --peers 30,100 --mode full,limit [--fidelity message] [--json out.json]
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -69,6 +72,7 @@ struct ScaleOptions {
   double progress_seconds = 30;     // wall, to stderr; 0: quiet
   double settle_seconds = 5;        // virtual, after convergence
   double start_spread_seconds = 1;  // each peer's connect() at uniform [0, this)
+  std::string fidelity = "tcp";     // of the streams: tcp or message
   std::string json;
 };
 
@@ -133,7 +137,8 @@ Measurement run(const ScaleOptions& o, size_t n, const std::string& mode) {
   Measurement r;
   r.peers = n;
   r.mode = mode;
-  MeshNet net(o.seed);
+  MeshNet net(o.seed,
+              o.fidelity == "message" ? sim::StreamFidelity::message : sim::StreamFidelity::tcp);
 
   MeshConfig config;
   // Full: no limit (the maker counts attempts in flight with connections,
@@ -306,6 +311,7 @@ nlohmann::json to_json(const ScaleOptions& o, const std::vector<Measurement>& re
   j["seed"] = o.seed;
   j["site_size"] = o.site_size;
   j["start_spread_seconds"] = o.start_spread_seconds;
+  j["fidelity"] = o.fidelity;
   j["results"] = nlohmann::json::array();
   for (const Measurement& r : results) {
     j["results"].push_back({{"peers", r.peers},
@@ -369,6 +375,10 @@ int main(int argc, char** argv) {
   app.add_option("--settle-seconds", o.settle_seconds,
                  "after converging, run this much longer and check it still holds")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--fidelity", o.fidelity,
+                 "how streams are simulated: tcp (ns-3's TCP, every segment) or message (one "
+                 "transfer per write)")
+      ->check(CLI::IsMember({"tcp", "message"}));
   app.add_option("--json", o.json, "also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
 

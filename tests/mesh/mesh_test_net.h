@@ -34,7 +34,10 @@ struct PeerOptions {
 
 class MeshNet {
  public:
-  explicit MeshNet(uint64_t seed = 1) : world_(options(seed)) {
+  // streams: how the control plane's streams are simulated (ns-3's TCP, or
+  // whole-message transfers for large meshes).
+  explicit MeshNet(uint64_t seed = 1, sim::StreamFidelity streams = sim::StreamFidelity::tcp)
+      : world_(options(seed, streams)) {
     hub_ = world_.add_host("hub");
     sites_.push_back(Site{hub_, 0});
   }
@@ -243,9 +246,10 @@ class MeshNet {
   }
 
  private:
-  sim::WorldOptions options(uint64_t seed) {
+  sim::WorldOptions options(uint64_t seed, sim::StreamFidelity streams) {
     sim::WorldOptions o;
     o.seed = seed;
+    o.streams = streams;
     o.log_filter = LogFilter(LogLevel::warn);
     o.log_filter.set("mesh", LogLevel::info);
     o.log_sink = [this](std::string_view line) {

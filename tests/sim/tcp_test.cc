@@ -1,5 +1,5 @@
-// Streams over ns-3's TCP: accept, connect, a 1 MiB echo, refusal, close,
-// on_drained.
+// The Stream contract at both fidelities (ns-3's TCP and whole-message
+// transfers): accept, connect, a 1 MiB echo, refusal, close, on_drained.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -15,14 +15,24 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+WorldOptions with_streams(StreamFidelity fidelity) {
+  WorldOptions options;
+  options.streams = fidelity;
+  return options;
+}
+
 struct Pair {
+  explicit Pair(StreamFidelity fidelity) : world(with_streams(fidelity)) {
+    world.link(a, b, LinkSpec{"100Mbps", milliseconds(2), 0.0});
+  }
   World world;
   size_t a = world.add_host("a");
   size_t b = world.add_host("b");
   Host& ha = world.host(a);
   Host& hb = world.host(b);
-  Pair() { world.link(a, b, LinkSpec{"100Mbps", milliseconds(2), 0.0}); }
 };
+
+class SimStream : public ::testing::TestWithParam<StreamFidelity> {};
 
 Bytes pattern(size_t size) {
   Bytes out(size);
@@ -30,8 +40,8 @@ Bytes pattern(size_t size) {
   return out;
 }
 
-TEST(SimTcp, EchoesOneMebibyteIntactAndInOrder) {
-  Pair net;
+TEST_P(SimStream, EchoesOneMebibyteIntactAndInOrder) {
+  Pair net(GetParam());
   std::vector<StreamPtr> server_streams;
   ASSERT_TRUE(
       net.hb
@@ -69,8 +79,8 @@ TEST(SimTcp, EchoesOneMebibyteIntactAndInOrder) {
   EXPECT_FALSE(client->is_open());
 }
 
-TEST(SimTcp, ConnectToAPortNobodyListensOnFailsNamingTheEndpoint) {
-  Pair net;
+TEST_P(SimStream, ConnectToAPortNobodyListensOnFailsNamingTheEndpoint) {
+  Pair net(GetParam());
   std::optional<std::string> error;
   net.ha.connect({net.hb.address(), 9999}, [&](Result<StreamPtr> result) {
     ASSERT_FALSE(result.ok());
@@ -83,8 +93,8 @@ TEST(SimTcp, ConnectToAPortNobodyListensOnFailsNamingTheEndpoint) {
   EXPECT_NE(error->find("172.16.0.2:9999"), std::string::npos) << *error;
 }
 
-TEST(SimTcp, ConnectWithNoRouteFailsLater) {
-  Pair net;
+TEST_P(SimStream, ConnectWithNoRouteFailsLater) {
+  Pair net(GetParam());
   std::optional<std::string> error;
   net.ha.connect({Ipv4::from_octets(10, 99, 0, 1), 6783}, [&](Result<StreamPtr> result) {
     ASSERT_FALSE(result.ok());
@@ -96,16 +106,16 @@ TEST(SimTcp, ConnectWithNoRouteFailsLater) {
   EXPECT_NE(error->find("10.99.0.1:6783"), std::string::npos) << *error;
 }
 
-TEST(SimTcp, ListeningTwiceOnAPortFails) {
-  Pair net;
+TEST_P(SimStream, ListeningTwiceOnAPortFails) {
+  Pair net(GetParam());
   EXPECT_TRUE(net.hb.listen(6783, [](StreamPtr) {}).ok());
   auto again = net.hb.listen(6783, [](StreamPtr) {});
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.error().message.find("6783"), std::string::npos);
 }
 
-TEST(SimTcp, PeerCloseDeliversTheLastBytesThenOnCloseOnce) {
-  Pair net;
+TEST_P(SimStream, PeerCloseDeliversTheLastBytesThenOnCloseOnce) {
+  Pair net(GetParam());
   ASSERT_TRUE(net.hb
                   .listen(6783,
                           [&](StreamPtr stream) {
@@ -134,8 +144,8 @@ TEST(SimTcp, PeerCloseDeliversTheLastBytesThenOnCloseOnce) {
   EXPECT_EQ(events.size(), 2u);
 }
 
-TEST(SimTcp, BytesArrivingBeforeSetHandlersAreHeld) {
-  Pair net;
+TEST_P(SimStream, BytesArrivingBeforeSetHandlersAreHeld) {
+  Pair net(GetParam());
   StreamPtr server;
   std::string got;
   Time got_at{};
@@ -164,8 +174,8 @@ TEST(SimTcp, BytesArrivingBeforeSetHandlersAreHeld) {
   EXPECT_GT(got_at, milliseconds(50));
 }
 
-TEST(SimTcp, CloseSendsWhatIsQueuedFirst) {
-  Pair net;
+TEST_P(SimStream, CloseSendsWhatIsQueuedFirst) {
+  Pair net(GetParam());
   Bytes received;
   bool peer_closed = false;
   StreamPtr server;
@@ -197,7 +207,7 @@ struct Sink {
   StreamPtr server;
   size_t received = 0;
   StreamPtr client;
-  Sink() {
+  explicit Sink(StreamFidelity fidelity) : net(fidelity) {
     EXPECT_TRUE(
         net.hb
             .listen(
@@ -215,8 +225,8 @@ struct Sink {
   }
 };
 
-TEST(SimTcp, OnDrainedFiresOnceWhenALargeWriteHasGoneIntoTheSocket) {
-  Sink sink;
+TEST_P(SimStream, OnDrainedFiresOnceWhenALargeWriteHasGoneIntoTheSocket) {
+  Sink sink(GetParam());
   ASSERT_TRUE(sink.client);
   std::vector<size_t> pending_at_drained;
   Time drained_at{};
@@ -246,8 +256,8 @@ TEST(SimTcp, OnDrainedFiresOnceWhenALargeWriteHasGoneIntoTheSocket) {
   EXPECT_EQ(pending_at_drained.size(), 1u);
 }
 
-TEST(SimTcp, OnDrainedIsNotCalledWhenWritesGoOutAtOnce) {
-  Sink sink;
+TEST_P(SimStream, OnDrainedIsNotCalledWhenWritesGoOutAtOnce) {
+  Sink sink(GetParam());
   ASSERT_TRUE(sink.client);
   int drained = 0;
   sink.client->set_handlers({.on_data = {}, .on_close = {}, .on_drained = [&] { ++drained; }});
@@ -260,8 +270,8 @@ TEST(SimTcp, OnDrainedIsNotCalledWhenWritesGoOutAtOnce) {
   EXPECT_EQ(drained, 0);
 }
 
-TEST(SimTcp, OnDrainedIsNotCalledAfterClose) {
-  Sink sink;
+TEST_P(SimStream, OnDrainedIsNotCalledAfterClose) {
+  Sink sink(GetParam());
   ASSERT_TRUE(sink.client);
   int drained = 0;
   sink.client->set_handlers({.on_data = {}, .on_close = {}, .on_drained = [&] { ++drained; }});
@@ -276,8 +286,8 @@ TEST(SimTcp, OnDrainedIsNotCalledAfterClose) {
 // stack sends reaches a listener that has seen no SYN yet. ns-3 3.37 put
 // such a listener in zero-window persist and crashed six seconds later
 // (found by ipam_property_test); it keeps accepting.
-TEST(SimTcp, AListenerSurvivesAStrayResetBeforeAnySyn) {
-  World world;
+TEST_P(SimStream, AListenerSurvivesAStrayResetBeforeAnySyn) {
+  World world(with_streams(GetParam()));
   const size_t a = world.add_host("a");
   const size_t b = world.add_host("b");
   const size_t c = world.add_host("c");
@@ -301,6 +311,12 @@ TEST(SimTcp, AListenerSurvivesAStrayResetBeforeAnySyn) {
   EXPECT_TRUE(
       world.run_until([&] { return client && accepted.size() == 1; }, world.now() + seconds(10)));
 }
+
+INSTANTIATE_TEST_SUITE_P(Fidelity, SimStream,
+                         ::testing::Values(StreamFidelity::tcp, StreamFidelity::message),
+                         [](const ::testing::TestParamInfo<StreamFidelity>& param) {
+                           return param.param == StreamFidelity::tcp ? "tcp" : "message";
+                         });
 
 }  // namespace
 }  // namespace loom::sim
