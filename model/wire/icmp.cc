@@ -19,18 +19,30 @@ Error not_echo(uint8_t type) {
 
 }  // namespace
 
+Result<void> check_icmp_checksum(ByteView message) {
+  if (internet_checksum(message) == 0) return {};
+  const uint16_t expected =
+      InternetChecksum().add(message.subview(0, 2)).add(message.subview(4)).finish();
+  return wire_error(kCodec, "checksum " + hex(load_be16(message.data() + 2)) +
+                                " is wrong (expected " + hex(expected) + ")");
+}
+
+Result<void> check_icmp_size(size_t total, size_t room) {
+  if (total > kMaxSize) {
+    return wire_error(
+        kCodec, "message of " + std::to_string(total) + " bytes does not fit in an IPv4 packet");
+  }
+  if (room < total) return no_room(kCodec, total, room);
+  return {};
+}
+
 Result<IcmpEcho> IcmpEcho::decode(ByteView message) {
   if (message.size() < kHeaderSize) {
     return too_short(kCodec, "message", message.size(), kHeaderSize);
   }
   const uint8_t* p = message.data();
   if (p[0] != kIcmpEchoRequest && p[0] != kIcmpEchoReply) return not_echo(p[0]);
-  if (internet_checksum(message) != 0) {
-    const uint16_t expected =
-        InternetChecksum().add(message.subview(0, 2)).add(message.subview(4)).finish();
-    return wire_error(
-        kCodec, "checksum " + hex(load_be16(p + 2)) + " is wrong (expected " + hex(expected) + ")");
-  }
+  if (auto checked = check_icmp_checksum(message); !checked) return checked.error();
   IcmpEcho out;
   out.type = p[0];
   out.code = p[1];
@@ -44,11 +56,7 @@ Result<IcmpEcho> IcmpEcho::decode(ByteView message) {
 Result<size_t> IcmpEcho::encode(std::span<uint8_t> out) const {
   if (type != kIcmpEchoRequest && type != kIcmpEchoReply) return not_echo(type);
   const size_t total = size();
-  if (total > kMaxSize) {
-    return wire_error(
-        kCodec, "message of " + std::to_string(total) + " bytes does not fit in an IPv4 packet");
-  }
-  if (out.size() < total) return no_room(kCodec, total, out.size());
+  if (auto fits = check_icmp_size(total, out.size()); !fits) return fits.error();
   uint8_t* p = out.data();
   p[0] = type;
   p[1] = code;

@@ -13,6 +13,12 @@ namespace loom::wire {
 inline constexpr uint8_t kIcmpEchoReply = 0;
 inline constexpr uint8_t kIcmpEchoRequest = 8;
 
+// Shared by the ICMP codecs (echo, destination unreachable): an error naming
+// the checksum found and the one expected unless the message's verifies;
+// an error unless a message of `total` bytes fits an IPv4 packet and `room`.
+Result<void> check_icmp_checksum(ByteView message);
+Result<void> check_icmp_size(size_t total, size_t room);
+
 struct IcmpEcho {
   static constexpr size_t kHeaderSize = 8;
 

@@ -4,12 +4,12 @@
 #include "model/wire/byte_order.h"
 #include "model/wire/checksum.h"
 #include "model/wire/errors.h"
+#include "model/wire/icmp.h"
 
 namespace loom::wire {
 namespace {
 
 constexpr std::string_view kCodec = "icmp";
-constexpr size_t kMaxSize = 65535 - 20;
 
 }  // namespace
 
@@ -22,12 +22,7 @@ Result<IcmpDestUnreachable> IcmpDestUnreachable::decode(ByteView message) {
     return wire_error(kCodec,
                       "type " + std::to_string(p[0]) + " is not destination unreachable (3)");
   }
-  if (internet_checksum(message) != 0) {
-    const uint16_t expected =
-        InternetChecksum().add(message.subview(0, 2)).add(message.subview(4)).finish();
-    return wire_error(
-        kCodec, "checksum " + hex(load_be16(p + 2)) + " is wrong (expected " + hex(expected) + ")");
-  }
+  if (auto checked = check_icmp_checksum(message); !checked) return checked.error();
   IcmpDestUnreachable out;
   out.code = p[1];
   out.checksum = load_be16(p + 2);
@@ -38,11 +33,7 @@ Result<IcmpDestUnreachable> IcmpDestUnreachable::decode(ByteView message) {
 
 Result<size_t> IcmpDestUnreachable::encode(std::span<uint8_t> out) const {
   const size_t total = size();
-  if (total > kMaxSize) {
-    return wire_error(
-        kCodec, "message of " + std::to_string(total) + " bytes does not fit in an IPv4 packet");
-  }
-  if (out.size() < total) return no_room(kCodec, total, out.size());
+  if (auto fits = check_icmp_size(total, out.size()); !fits) return fits.error();
   uint8_t* p = out.data();
   p[0] = kIcmpDestUnreachable;
   p[1] = code;

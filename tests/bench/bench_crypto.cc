@@ -90,16 +90,7 @@ void BM_Reference_VxlanEncap(benchmark::State& state) {
 BENCHMARK(BM_Reference_VxlanEncap);
 
 // libsodium alone (tests/bench/reference_crypto.h).
-using bench::BM_Reference_RawAeadOpen;
-using bench::BM_Reference_RawAeadSeal;
-using bench::BM_Reference_RawSecretboxOpen;
-using bench::BM_Reference_RawSecretboxSeal;
-BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, aes256gcm, EspCipher::kAes256Gcm);
-BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, chacha20poly1305, EspCipher::kChaCha20Poly1305);
-BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, aes256gcm, EspCipher::kAes256Gcm);
-BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, chacha20poly1305, EspCipher::kChaCha20Poly1305);
-BENCHMARK(BM_Reference_RawSecretboxSeal);
-BENCHMARK(BM_Reference_RawSecretboxOpen);
+LOOM_REFERENCE_CRYPTO_BENCHMARKS();
 
 // --- Ours -------------------------------------------------------------------
 

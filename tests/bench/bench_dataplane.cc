@@ -152,16 +152,7 @@ BENCHMARK_CAPTURE(BM_OpenDecap, sleeve_secretbox, Path::kSleeveSealed);
 
 // --- References: libsodium alone on the same bytes --------------------------
 
-using bench::BM_Reference_RawAeadOpen;
-using bench::BM_Reference_RawAeadSeal;
-using bench::BM_Reference_RawSecretboxOpen;
-using bench::BM_Reference_RawSecretboxSeal;
-BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, aes256gcm, EspCipher::kAes256Gcm);
-BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, chacha20poly1305, EspCipher::kChaCha20Poly1305);
-BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, aes256gcm, EspCipher::kAes256Gcm);
-BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, chacha20poly1305, EspCipher::kChaCha20Poly1305);
-BENCHMARK(BM_Reference_RawSecretboxSeal);
-BENCHMARK(BM_Reference_RawSecretboxOpen);
+LOOM_REFERENCE_CRYPTO_BENCHMARKS();
 
 // --- The switch's lookups per frame -------------------------------------------
 

@@ -1,9 +1,9 @@
 // Reference benchmarks shared by bench_crypto and bench_dataplane:
 // libsodium's AEADs and secretbox alone on one 1,450-byte frame, no
 // framing, no keys of ours. Ours are reported as ratios to these, measured
-// in the same run. Register them in the program with
-// BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, aes256gcm, EspCipher::kAes256Gcm)
-// and so on, after `using namespace loom::bench;`.
+// in the same run. A program registers all of them, under the names its
+// ratio table uses (BM_Reference_RawAeadSeal/aes256gcm, ...), with
+// LOOM_REFERENCE_CRYPTO_BENCHMARKS(); at namespace scope.
 #pragma once
 
 #include <array>
@@ -123,3 +123,19 @@ inline void BM_Reference_RawSecretboxOpen(benchmark::State& state) {
 }
 
 }  // namespace loom::bench
+
+// Benchmark names come from the function's unqualified name, hence the
+// using-declarations rather than qualified names.
+#define LOOM_REFERENCE_CRYPTO_BENCHMARKS()                                                       \
+  using ::loom::bench::BM_Reference_RawAeadOpen;                                                 \
+  using ::loom::bench::BM_Reference_RawAeadSeal;                                                 \
+  using ::loom::bench::BM_Reference_RawSecretboxOpen;                                            \
+  using ::loom::bench::BM_Reference_RawSecretboxSeal;                                            \
+  BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, aes256gcm, ::loom::crypto::EspCipher::kAes256Gcm); \
+  BENCHMARK_CAPTURE(BM_Reference_RawAeadSeal, chacha20poly1305,                                  \
+                    ::loom::crypto::EspCipher::kChaCha20Poly1305);                               \
+  BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, aes256gcm, ::loom::crypto::EspCipher::kAes256Gcm); \
+  BENCHMARK_CAPTURE(BM_Reference_RawAeadOpen, chacha20poly1305,                                  \
+                    ::loom::crypto::EspCipher::kChaCha20Poly1305);                               \
+  BENCHMARK(BM_Reference_RawSecretboxSeal);                                                      \
+  BENCHMARK(BM_Reference_RawSecretboxOpen)
