@@ -80,6 +80,9 @@ std::optional<MessageNetwork::Transfer> MessageNetwork::send(size_t from, size_t
     delivered *= 1.0 - link.loss;
   }
   transfer.arrival = at;
+  ++transfers_;
+  auto group = [&](size_t host) { return host < groups_.size() ? groups_[host] : 0u; };
+  if (!groups_.empty() && group(from) != group(to)) transfer.lost = true;
   // One draw per message on a lossy path (none on a clean one, which keeps
   // the draws of a run independent of its clean links).
   if (!transfer.lost && delivered < 1.0) transfer.lost = random_.unit() >= delivered;

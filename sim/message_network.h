@@ -36,6 +36,12 @@ class MessageNetwork {
   void set_link_up(size_t link, bool up) { links_.at(link).up = up; }
   void set_link_loss(size_t link, double loss) { links_.at(link).loss = loss; }
 
+  // World::set_partition: transfers between hosts of different groups are
+  // lost (empty: no partition; hosts beyond the vector are in group 0).
+  void set_partition(std::vector<uint32_t> group_of_host) { groups_ = std::move(group_of_host); }
+  // Transfers sent so far (send() calls that found a path).
+  uint64_t transfers() const { return transfers_; }
+
   // The host owning an underlay address.
   std::optional<size_t> host_of(Ipv4 address) const;
 
@@ -78,6 +84,8 @@ class MessageNetwork {
   std::map<uint32_t, size_t> hosts_by_address_;
   std::map<std::pair<size_t, size_t>, std::vector<Hop>> path_cache_;
   std::map<size_t, MessageStreamTransport*> transports_;
+  std::vector<uint32_t> groups_;
+  uint64_t transfers_ = 0;
 };
 
 }  // namespace loom::sim

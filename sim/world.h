@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,10 +51,23 @@ struct WorldOptions {
 // (warn) when unset; an error naming the variable when malformed.
 loom::Result<loom::LogFilter> log_filter_from_env();
 
-// What a pod's ping measured: one round-trip time per echo reply received.
+// What a pod's ping or UDP echo measured: one round-trip time per echo
+// reply received.
 struct PingStats {
   int sent = 0;
   std::vector<loom::Time> rtts;
+};
+
+// What a pod application (World::onoff, World::bulk_tcp) sent, and what the
+// destination pod's sink received from it. For TCP, "packets" are the
+// application's writes into its socket and the sink's reads, not segments.
+struct AppStats {
+  uint64_t packets_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t packets_received = 0;
+  uint64_t bytes_received = 0;
+  // bulk_tcp: when the sink had received every byte (nullopt until then).
+  std::optional<loom::Time> last_byte_at;
 };
 
 class World {
@@ -84,6 +98,8 @@ class World {
   // the host is stopped.
   loom::Host& host(size_t index);
   size_t host_count() const;
+  // A host's address on its first link, running or stopped.
+  Ipv4 host_address(size_t index) const;
 
   // --- Faults (docs/backend-sim.md, "Faults"). Bad indices throw
   // std::out_of_range, bad values std::invalid_argument.
@@ -98,6 +114,15 @@ class World {
   // LinkSpec::loss; a down link stays down).
   void set_link_loss(size_t link, double loss);
   bool link_up(size_t link) const;
+  // Partitions by host group: group_of_host[h] is host h's group. From now
+  // on no packet whose source and destination hosts (by the IPv4 header's
+  // addresses, any interface of theirs) are in different groups gets
+  // through: UDP, TCP segments and, at message fidelity, transfers. Hosts in
+  // the middle (routers, hubs) forward as usual whatever their group. An
+  // empty vector, or every host in one group, heals. Hosts added afterwards
+  // are in group 0. Throws std::invalid_argument unless the vector is empty
+  // or has one entry per host.
+  void set_partition(const std::vector<uint32_t>& group_of_host);
   // A host firewall rule: datagrams arriving for UDP `port` on the host are
   // dropped while blocked (outgoing ones still leave). For the data plane's
   // fallback tests (block 6784 and fastdp falls back to sleeve). Applies to
@@ -131,12 +156,55 @@ class World {
   // bridge(), as a container migrated with its identity (Weave: a MAC move).
   void move_pod(size_t pod, size_t host);
   size_t pod_count() const;
+  // Unplugs a pod from its host's bridge for good (a deleted pod: its
+  // address may be handed out again). Restarts of the host leave it out.
+  void detach_pod(size_t pod);
   // ns-3's V4Ping from a pod: count echoes, interval apart, starting now.
   // Replies arriving within one interval of the last echo are counted.
   // Returns an id for ping_stats().
   size_t ping(size_t pod, loom::Ipv4 destination, int count,
               loom::Time interval = std::chrono::seconds(1));
   const PingStats& ping_stats(size_t ping) const;
+
+  // --- Pod applications, from ns-3's applications module. Destination
+  // pods are found by address (the latest attached pod with it); with none,
+  // nothing answers and nothing is received. All start now, and may be
+  // started while the simulation runs.
+
+  // ns-3's UdpEchoClient from a pod: count datagrams of payload_bytes (at
+  // least 4: a sequence number), interval apart, to destination port 7,
+  // where the World installs a UdpEchoServer on the destination pod on first
+  // use. Every reply is counted, however late. Returns an id for
+  // ping_stats() (the same ids as ping()); sent counts datagrams sent so far.
+  size_t udp_echo(size_t pod, loom::Ipv4 destination, int count, loom::Time interval,
+                  size_t payload_bytes);
+  // ns-3's OnOffApplication over UDP, always on: packet_bytes datagrams at
+  // rate (ns-3 DataRate syntax) for duration, to destination:port, where the
+  // World installs a UDP PacketSink on demand. Returns an id for app_stats().
+  size_t onoff(size_t pod, loom::Ipv4 destination, uint16_t port, const std::string& rate,
+               size_t packet_bytes, loom::Time duration);
+  // ns-3's BulkSendApplication: one TCP connection carrying `bytes` bytes to
+  // destination:port, where the World installs a TCP PacketSink on demand.
+  // Pods' TCP segments fit the pod MTU. Returns an id for app_stats().
+  size_t bulk_tcp(size_t pod, loom::Ipv4 destination, uint16_t port, uint64_t bytes);
+  AppStats app_stats(size_t app) const;
+
+  // --- Observing the underlay.
+
+  // Writes one pcap file (link type PPP) per underlay link of the host,
+  // `<path_prefix>-<host>-<link>.pcap`, holding every packet the host sends
+  // on it and every one it receives (after loss and cuts), from now on,
+  // links added later included. Returns the paths. The files are complete
+  // once the World is destroyed. Fastdp's VXLAN is on UDP 6784: decode with
+  // `tshark -d udp.port==6784,vxlan -r FILE` (docs/backend-sim.md). Throws
+  // std::invalid_argument if a file cannot be written, std::logic_error on a
+  // second call for the same host.
+  std::vector<std::string> enable_pcap(size_t host, const std::string& path_prefix);
+  // Packets transmitted on point-to-point links so far, one per hop.
+  uint64_t underlay_packets() const;
+  // Message-fidelity transfers so far (StreamFidelity::message: each SYN,
+  // SYN-ACK, write, FIN and retransmission sent along a path); 0 at tcp.
+  uint64_t message_transfers() const;
 
   loom::Time now() const;
   // Runs the events due up to time t (those already scheduled for t
