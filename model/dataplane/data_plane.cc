@@ -407,10 +407,20 @@ void DataPlane::relay_broadcast(PeerName src, ByteView frame) {
 bool DataPlane::allowed(ByteView frame, FlowDirection direction) {
   const auto flow = flow_of(frame);
   if (!flow) return true;  // not IPv4: policy does not judge it
-  if (auto cached = flows_.lookup(*flow, direction)) return *cached;
-  const bool allow = verdict_->allow(*flow, direction);
-  flows_.insert(*flow, direction, allow);
-  counters_.flows->set(static_cast<double>(flows_.size()));
+  // A fragmented datagram is judged whole, by its first fragment (the only
+  // one with ports), as conntrack judges it after reassembly.
+  const auto fragment = verdict_ == &allow_all_ ? std::nullopt : fragment_of(frame);
+  const int side = static_cast<int>(direction);
+  if (fragment && !fragment->first) return fragments_.verdict(*fragment, side, host_.now());
+  bool allow;
+  if (auto cached = flows_.lookup(*flow, direction)) {
+    allow = *cached;
+  } else {
+    allow = verdict_->allow(*flow, direction);
+    flows_.insert(*flow, direction, allow);
+    counters_.flows->set(static_cast<double>(flows_.size()));
+  }
+  if (fragment) fragments_.remember(*fragment, side, allow, host_.now());
   return allow;
 }
 
@@ -430,6 +440,7 @@ void DataPlane::sweep_macs() {
 void DataPlane::sweep_flows() {
   flow_timer_ = host_.after(config_.flow_expiry_interval, [this] { sweep_flows(); });
   flows_.sweep();
+  fragments_.expire(host_.now());
   publish_gauges();
 }
 

@@ -138,6 +138,7 @@ class DataPlane final : public mesh::Overlay, private OverlayEnv {
   SleeveOverlay sleeve_;
   MacCache macs_;
   FlowCache flows_;
+  FragmentVerdicts fragments_;
   AllowAllFlows allow_all_;
   FlowVerdict* verdict_ = &allow_all_;
   std::map<PeerName, SwitchForwarder*> connections_;  // confirmed, by remote peer

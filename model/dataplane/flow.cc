@@ -48,6 +48,56 @@ std::optional<FlowKey> flow_of(ByteView frame) {
   return key;
 }
 
+std::optional<FragmentOf> fragment_of(ByteView frame) {
+  size_t at = wire::EthernetFrame::kHeaderSize;
+  if (frame.size() < at) return std::nullopt;
+  uint16_t type = wire::load_be16(frame.data() + 12);
+  if (type == wire::kEtherTypeVlan) {
+    if (frame.size() < at + wire::EthernetFrame::kVlanTagSize) return std::nullopt;
+    type = wire::load_be16(frame.data() + 16);
+    at += wire::EthernetFrame::kVlanTagSize;
+  }
+  if (type != wire::kEtherTypeIpv4 || frame.size() < at + wire::Ipv4Packet::kMinHeaderSize) {
+    return std::nullopt;
+  }
+  const uint8_t* ip = frame.data() + at;
+  if ((ip[0] >> 4) != 4) return std::nullopt;
+  const uint16_t flags_offset = wire::load_be16(ip + 6);
+  const bool more = (flags_offset & 0x2000) != 0;
+  const uint16_t offset = flags_offset & 0x1fff;
+  if (!more && offset == 0) return std::nullopt;  // not a fragment
+  return FragmentOf{Ipv4(wire::load_be32(ip + 12)), Ipv4(wire::load_be32(ip + 16)), ip[9],
+                    wire::load_be16(ip + 4), offset == 0};
+}
+
+FragmentVerdicts::Key FragmentVerdicts::key(const FragmentOf& f, int direction) {
+  return Key{f.src.value, f.dst.value, f.id, f.protocol, static_cast<uint8_t>(direction)};
+}
+
+size_t FragmentVerdicts::Hash::operator()(const Key& k) const {
+  uint64_t h = (uint64_t{k.src} << 32) | k.dst;
+  h ^= (uint64_t{k.id} << 16) ^ (uint64_t{k.protocol} << 8) ^ k.direction;
+  h *= 0x9E3779B97F4A7C15ULL;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+void FragmentVerdicts::remember(const FragmentOf& f, int direction, bool allowed, Time now) {
+  entries_[key(f, direction)] = Entry{allowed, now};
+}
+
+bool FragmentVerdicts::verdict(const FragmentOf& f, int direction, Time now) const {
+  auto it = entries_.find(key(f, direction));
+  return it != entries_.end() && now - it->second.at <= std::chrono::seconds(kLifetimeSeconds) &&
+         it->second.allowed;
+}
+
+void FragmentVerdicts::expire(Time now) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = now - it->second.at > std::chrono::seconds(kLifetimeSeconds) ? entries_.erase(it)
+                                                                      : std::next(it);
+  }
+}
+
 size_t FlowCache::Hash::operator()(const Key& k) const {
   uint64_t h = (uint64_t{k.flow.src.value} << 32) | k.flow.dst.value;
   h ^= (uint64_t{k.flow.src_port} << 40) ^ (uint64_t{k.flow.dst_port} << 24) ^

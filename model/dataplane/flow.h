@@ -18,6 +18,7 @@
 
 #include "model/address.h"
 #include "model/bytes.h"
+#include "model/host.h"
 
 namespace loom::dataplane {
 
@@ -40,6 +41,52 @@ enum class FlowDirection : uint8_t { kEgress, kIngress };
 // The flow of an Ethernet frame carrying IPv4 (one 802.1Q tag allowed);
 // none for anything else (ARP, IPv6, garbage), which policy does not judge.
 std::optional<FlowKey> flow_of(ByteView frame);
+
+// Which datagram an IPv4 fragment belongs to (RFC 791: source,
+// destination, protocol and identification), and whether it is the first
+// fragment (offset 0, more fragments), the only one carrying the ports.
+struct FragmentOf {
+  Ipv4 src;
+  Ipv4 dst;
+  uint8_t protocol = 0;
+  uint16_t id = 0;
+  bool first = false;
+};
+// None for anything but an IPv4 fragment (an unfragmented packet included).
+std::optional<FragmentOf> fragment_of(ByteView frame);
+
+// Verdicts of fragmented datagrams, as Linux's conntrack judges them after
+// reassembly (nf_defrag): every fragment of a datagram shares the verdict
+// of its first fragment; a later fragment whose first was not seen is
+// refused. Entries live 30 s (Linux's ipfrag_time).
+class FragmentVerdicts {
+ public:
+  static constexpr int64_t kLifetimeSeconds = 30;
+  void remember(const FragmentOf& f, int direction, bool allowed, Time now);
+  // The first fragment's verdict; false when none is remembered.
+  bool verdict(const FragmentOf& f, int direction, Time now) const;
+  // Forgets entries older than their lifetime.
+  void expire(Time now);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Key {
+    uint32_t src, dst;
+    uint16_t id;
+    uint8_t protocol;
+    uint8_t direction;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct Hash {
+    size_t operator()(const Key& k) const;
+  };
+  struct Entry {
+    bool allowed;
+    Time at;
+  };
+  static Key key(const FragmentOf& f, int direction);
+  std::unordered_map<Key, Entry, Hash> entries_;  // looked up and expired only
+};
 
 // Decides new flows; the policy engine implements it (model/policy).
 class FlowVerdict {

@@ -102,6 +102,65 @@ TEST(Flows, DeniedFlowsAreDroppedAndCounted) {
   EXPECT_EQ(pair.b_host().metric("loom_dataplane_dropped_frames_total", {{"reason", "policy"}}), 4);
 }
 
+// Allows only flows to one destination port (any other port, and a packet
+// without ports, is denied).
+class PortVerdict final : public FlowVerdict {
+ public:
+  explicit PortVerdict(uint16_t port) : port_(port) {}
+  bool allow(const FlowKey& flow, FlowDirection) override { return flow.dst_port == port_; }
+
+ private:
+  uint16_t port_;
+};
+
+// One fragment of datagram `id`: the first (offset 0, more fragments, the
+// UDP header to dst_port) or a later one (offset 1480, the last).
+Bytes fragment(uint16_t id, uint16_t dst_port, bool first) {
+  Bytes f = udp_frame(dst_port);
+  f[14 + 4] = static_cast<uint8_t>(id >> 8);
+  f[14 + 5] = static_cast<uint8_t>(id);
+  const uint16_t flags_offset = first ? 0x2000 : 185;  // MF, or offset 185 * 8
+  f[14 + 6] = static_cast<uint8_t>(flags_offset >> 8);
+  f[14 + 7] = static_cast<uint8_t>(flags_offset);
+  if (!first) std::fill(f.begin() + 34, f.end(), 0);  // no UDP header here
+  return f;
+}
+
+TEST(Flows, FragmentsShareTheirFirstFragmentsVerdict) {
+  auto first = fragment_of(fragment(7, 53, true));
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->first);
+  EXPECT_EQ(first->id, 7);
+  auto later = fragment_of(fragment(7, 53, false));
+  ASSERT_TRUE(later);
+  EXPECT_FALSE(later->first);
+  EXPECT_FALSE(fragment_of(udp_frame(53)));  // not a fragment
+
+  FakePair pair;
+  pair.wire.run_for(1s);
+  PortVerdict dns(53);
+  pair.b().set_flow_verdict(&dns);
+  // A datagram to 53 in two fragments: both delivered, though the second
+  // carries no ports (judged alone it would be denied).
+  pair.a_host().port.from_pod(fragment(7, 53, true));
+  pair.a_host().port.from_pod(fragment(7, 53, false));
+  pair.wire.run_for(10ms);
+  EXPECT_EQ(pair.b_host().port.delivered, 2u);
+  // To 80: both refused.
+  pair.a_host().port.from_pod(fragment(8, 80, true));
+  pair.a_host().port.from_pod(fragment(8, 80, false));
+  // A later fragment whose first never came: refused, as reassembly would.
+  pair.a_host().port.from_pod(fragment(9, 53, false));
+  pair.wire.run_for(10ms);
+  EXPECT_EQ(pair.b_host().port.delivered, 2u);
+  EXPECT_EQ(pair.b_host().metric("loom_dataplane_dropped_frames_total", {{"reason", "policy"}}), 3);
+  // Past their 30 s, remembered verdicts go.
+  pair.wire.run_for(31s);
+  pair.a_host().port.from_pod(fragment(7, 53, false));
+  pair.wire.run_for(10ms);
+  EXPECT_EQ(pair.b_host().port.delivered, 2u);
+}
+
 TEST(SleeveFrames, RoundTripAndTruncation) {
   Bytes batch;
   const Bytes f1(60, 1);
