@@ -1,0 +1,56 @@
+// Runner: runs a Scenario on a sim::World with the Weave engines on every
+// node (mesh, IPAM, data plane, policy), and writes its results
+// (docs/scenarios.md, "Results").
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/scenario/scenario.h"
+
+namespace loom::sim::scenario {
+
+struct RunOptions {
+  // Where results go; empty: none are written (tests).
+  std::string out_dir;
+  // A progress line on stderr (the caller decides: a terminal, not --quiet).
+  bool progress = false;
+  // Nodes whose underlay devices get pcaps in out_dir/pcap/.
+  std::vector<size_t> pcap_nodes;
+  // Engine log lines (null: warnings and errors to stderr, unless quiet).
+  LogSink log_sink;
+  bool quiet = false;
+};
+
+struct ExpectationResult {
+  std::string name;
+  std::string metric;
+  std::optional<double> at_s;
+  bool ok = false;
+  std::optional<double> value;  // none: the metric had no value (e.g. never converged)
+  std::optional<double> min;
+  std::optional<double> max;
+};
+
+struct RunResult {
+  nlohmann::json summary;  // summary.json: deterministic
+  nlohmann::json run;      // run.json: wall time, RSS, events per second
+  std::vector<ExpectationResult> expectations;
+  bool ok() const;
+  // 0 when every expectation holds, 1 otherwise.
+  int exit_code() const { return ok() ? 0 : 1; }
+};
+
+// Runs the scenario to its end. Throws BadInput when the scenario asks for
+// something the world refuses (e.g. a bad link rate).
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+// The human-readable summary printed after a run.
+std::string render_summary(const RunResult& result);
+
+}  // namespace loom::sim::scenario

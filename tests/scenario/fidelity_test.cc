@@ -1,0 +1,56 @@
+// The message fidelity validated against ns-3's TCP, as SimGrid validates
+// its flow models against packet-level runs (docs/scenarios.md,
+// "Fidelity"): the same 100-peer scenario at both fidelities must converge
+// at nearly the same virtual time, with nearly the same topology gossip,
+// and end in the same mesh. The bounds are what the note reports over
+// several seeds, with room; a transport that reorders, loses or delays
+// messages it should not breaks them.
+#include <cmath>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "sim/scenario/runner.h"
+#include "sim/scenario/scenario.h"
+
+namespace loom::sim::scenario {
+namespace {
+
+TEST(Fidelity, TcpAndMessageAgreeOnAHundredPeers) {
+  Scenario s =
+      load_scenario(std::string(LOOM_SOURCE_DIR) + "/scenarios/validation/fidelity-100.json");
+  RunOptions quiet;
+  quiet.quiet = true;
+  s.fidelity = StreamFidelity::tcp;
+  const RunResult tcp = run_scenario(s, quiet);
+  s.fidelity = StreamFidelity::message;
+  const RunResult message = run_scenario(s, quiet);
+  ASSERT_TRUE(tcp.ok()) << render_summary(tcp);
+  ASSERT_TRUE(message.ok()) << render_summary(message);
+
+  const auto& a = tcp.summary["mesh"];
+  const auto& b = message.summary["mesh"];
+  EXPECT_EQ(a["connections"], b["connections"]);
+  const double ta = a["converged_at_s"].get<double>();
+  const double tb = b["converged_at_s"].get<double>();
+  EXPECT_LE(std::abs(ta - tb), std::max(3.0, 0.15 * ta))
+      << "tcp " << ta << " s, message " << tb << " s";
+  const double topo_a = a["topology_bytes"].get<double>();
+  const double topo_b = b["topology_bytes"].get<double>();
+  EXPECT_LE(std::abs(topo_a - topo_b) / topo_a, 0.25)
+      << "tcp " << topo_a << " B, message " << topo_b << " B";
+  const double all_a = a["gossip_bytes"].get<double>();
+  const double all_b = b["gossip_bytes"].get<double>();
+  EXPECT_LE(std::abs(all_a - all_b) / all_a, 0.5)
+      << "tcp " << all_a << " B, message " << all_b << " B";
+  EXPECT_EQ(tcp.summary["ipam"]["allocated"], message.summary["ipam"]["allocated"]);
+  std::printf(
+      "fidelity-100: converged at %.2f s (tcp) vs %.2f s (message); topology gossip %.1f vs %.1f "
+      "MB; "
+      "all gossip %.1f vs %.1f MB; wall %.1f vs %.1f s\n",
+      ta, tb, topo_a / 1e6, topo_b / 1e6, all_a / 1e6, all_b / 1e6,
+      tcp.run["wall_seconds"].get<double>(), message.run["wall_seconds"].get<double>());
+}
+
+}  // namespace
+}  // namespace loom::sim::scenario
