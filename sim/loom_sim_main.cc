@@ -55,6 +55,11 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_flag("-q,--quiet", quiet, "no progress line, no engine warnings; the summary only");
   app.add_flag("--validate", validate, "check the scenario file and exit (0 valid, 2 not)");
+  double max_wall = 0;
+  app.add_option("--max-wall-seconds", max_wall,
+                 "stop after this much wall time; the results cover the run so far and the exit "
+                 "status is 1")
+      ->check(CLI::NonNegativeNumber);
   app.footer(
       "Exit status: 0 when every expectation holds, 1 when one fails, 2 for bad input.\n"
       "Results: summary.json (deterministic), timeseries.csv, events.jsonl, run.json.\n"
@@ -82,6 +87,7 @@ int main(int argc, char** argv) {
     }
     options.pcap_nodes = parse_pcap(pcap, scenario.node_count());
     options.quiet = quiet;
+    options.max_wall_seconds = max_wall;
     options.progress = !quiet && isatty(STDERR_FILENO) != 0;
     const RunResult result = run_scenario(scenario, options);
     std::cout << render_summary(result);

@@ -36,6 +36,7 @@
 namespace loom::sim::scenario {
 
 bool RunResult::ok() const {
+  if (stopped_early) return false;
   for (const ExpectationResult& e : expectations) {
     if (!e.ok) return false;
   }
@@ -259,6 +260,7 @@ class Run {
   Clock::time_point wall_start_ = Clock::now();
   Clock::time_point last_progress_ = Clock::now();
   size_t ring_disagreements_ = 0;
+  bool stopped_early_ = false;
 };
 
 // --- building -------------------------------------------------------------
@@ -1125,8 +1127,14 @@ RunResult Run::go() {
       }
     }
     progress(false);
+    if (o_.max_wall_seconds > 0 &&
+        std::chrono::duration<double>(Clock::now() - wall_start_).count() > o_.max_wall_seconds) {
+      stopped_early_ = true;
+      note({{"event", "stopped"}, {"reason", "max_wall_seconds"}});
+      break;
+    }
   }
-  world_.run_until(s_.duration);
+  if (!stopped_early_) world_.run_until(s_.duration);
   progress(true);
 
   converged_now_ = converged();
@@ -1139,6 +1147,7 @@ RunResult Run::go() {
   }();
 
   RunResult result;
+  result.stopped_early = stopped_early_;
   for (size_t x = 0; x < s_.expectations.size(); ++x) {
     result.expectations.push_back(s_.expectations[x].at ? timed[x]
                                                         : check(s_.expectations[x], final_metrics));
@@ -1153,7 +1162,8 @@ RunResult Run::go() {
   summary["seed"] = s_.seed;
   summary["fidelity"] = s_.fidelity == StreamFidelity::tcp ? "tcp" : "message";
   summary["nodes"] = nodes_.size();
-  summary["sim_seconds"] = round_us(secs(s_.duration));
+  summary["sim_seconds"] = round_us(secs(world_.now()));
+  if (stopped_early_) summary["stopped_early"] = true;  // by --max-wall-seconds
   summary["mesh"] = {{"converged", converged_now_},
                      {"converged_at_s", number_or_null(converged_at_)},
                      {"topology_agreement", get("mesh.topology_agreement")},
@@ -1303,7 +1313,12 @@ std::string render_summary(const RunResult& r) {
     }
     out << "\n";
   }
-  out << (r.ok() ? "all expectations hold\n" : "some expectations FAILED\n");
+  if (r.stopped_early) {
+    out << "STOPPED by --max-wall-seconds at " << num(s["sim_seconds"], 2) << " s simulated\n";
+  }
+  out << (r.ok()            ? "all expectations hold\n"
+          : r.stopped_early ? "the run did not finish\n"
+                            : "some expectations FAILED\n");
   return out.str();
 }
 

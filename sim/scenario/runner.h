@@ -25,6 +25,9 @@ struct RunOptions {
   // Engine log lines (null: warnings and errors to stderr, unless quiet).
   LogSink log_sink;
   bool quiet = false;
+  // Stop after this much wall time (0: never): the results then describe
+  // the run up to where it stopped, and every expectation not reached fails.
+  double max_wall_seconds = 0;
 };
 
 struct ExpectationResult {
@@ -41,6 +44,7 @@ struct RunResult {
   nlohmann::json summary;  // summary.json: deterministic
   nlohmann::json run;      // run.json: wall time, RSS, events per second
   std::vector<ExpectationResult> expectations;
+  bool stopped_early = false;  // RunOptions::max_wall_seconds cut it short
   bool ok() const;
   // 0 when every expectation holds, 1 otherwise.
   int exit_code() const { return ok() ? 0 : 1; }
