@@ -131,6 +131,18 @@ TEST(ScenarioRun, AnImpossibleBoundFails) {
   EXPECT_EQ(r.exit_code(), 1);
 }
 
+// --max-wall-seconds: a run cut short says so and fails.
+TEST(ScenarioRun, AWallLimitStopsTheRunAndFailsIt) {
+  RunOptions o = quiet();
+  o.max_wall_seconds = 1e-9;  // past after the first step
+  const RunResult r = run_scenario(load_scenario(ci("mesh-formation.json")), o);
+  EXPECT_TRUE(r.stopped_early);
+  EXPECT_EQ(r.exit_code(), 1);
+  EXPECT_TRUE(r.summary["stopped_early"].get<bool>());
+  EXPECT_LT(r.summary["sim_seconds"].get<double>(), 15.0);
+  EXPECT_NE(render_summary(r).find("STOPPED by --max-wall-seconds"), std::string::npos);
+}
+
 TEST(ScenarioRun, PodsGetAddressesFromIpamAndPingOverTheOverlay) {
   const RunResult r = run_scenario(load_scenario(ci("sleeve-encrypted.json")), quiet());
   EXPECT_TRUE(r.ok()) << render_summary(r);
