@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <utility>
 
 #include <ns3/simulator.h>
@@ -103,33 +104,48 @@ void MessageStream::write(ByteView bytes) {
   }
 }
 
-// Messages leave in the order written (one first link, FIFO).
+// Messages are acknowledged in the order written (one path, FIFO).
 void MessageStream::forget_sent() {
-  while (!unsent_.empty() && unsent_.front().first <= now()) unsent_.pop_front();
+  while (!unsent_.empty() && unsent_.front().acked <= now()) unsent_.pop_front();
+}
+
+double MessageStream::unacked_at(Time t) const {
+  double unacked = 0;
+  for (const Unacked& u : unsent_) {
+    if (t >= u.acked) continue;
+    if (t <= u.written) {
+      unacked += static_cast<double>(u.size);
+    } else {
+      unacked += static_cast<double>(u.size) * static_cast<double>((u.acked - t).count()) /
+                 static_cast<double>((u.acked - u.written).count());
+    }
+  }
+  return unacked;
 }
 
 size_t MessageStream::pending() const {
-  const Time t = now();
-  size_t unsent = 0;
-  for (const auto& [leaves, size] : unsent_) {
-    if (leaves > t) unsent += size;
-  }
-  return unsent > kSendBuffer ? unsent - kSendBuffer : 0;
+  const double unacked = unacked_at(now());
+  const auto buffer = static_cast<double>(kSendBuffer);
+  return unacked > buffer ? static_cast<size_t>(std::ceil(unacked - buffer)) : 0;
 }
 
-// Checks pending() again when it may have fallen to 0: at the moment the
-// message that brings the unsent bytes within the send buffer has left.
+// Checks pending() again when it will have fallen to 0: the first moment
+// the unacknowledged bytes fit the send buffer (they only decrease).
 void MessageStream::watch_drain() {
   if (drain_watched_) return;
   const Time t = now();
   forget_sent();
-  size_t unsent = 0;
-  for (const auto& entry : unsent_) unsent += entry.second;
   Time at = t;
-  for (const auto& [leaves, size] : unsent_) {
-    if (unsent <= kSendBuffer) break;
-    unsent -= size;
-    at = leaves;
+  const auto buffer = static_cast<double>(kSendBuffer);
+  if (unacked_at(t) > buffer) {
+    Time lo = t;  // still over
+    Time hi = t;  // within, once found
+    for (const Unacked& u : unsent_) hi = std::max(hi, u.acked);
+    while (hi - lo > Time(1)) {
+      const Time mid = lo + (hi - lo) / 2;
+      (unacked_at(mid) > buffer ? lo : hi) = mid;
+    }
+    at = hi;
   }
   drain_watched_ = true;
   std::weak_ptr<MessageStream> weak = shared_from_this();
@@ -157,7 +173,14 @@ void MessageStream::transmit(uint64_t seq, std::shared_ptr<const Bytes> bytes, b
   // never reachable): as lost.
   const MessageNetwork::Transfer transfer =
       sent ? *sent : MessageNetwork::Transfer{now(), now(), true};
-  if (retries == 0 && !fin) unsent_.emplace_back(transfer.first_hop_done, size);
+  if (retries == 0 && !fin) {
+    // Its last byte's ACK returns one propagation delay after it arrives; a
+    // lost message is taken to arrive at its first retransmission.
+    const Time back = c->network->propagation(c->host[1 - side_], c->host[side_]);
+    Time arrives = transfer.arrival;
+    if (transfer.lost) arrives += data_rto(0) + (transfer.arrival - now());
+    unsent_.push_back(Unacked{now(), std::max(arrives + back, now() + Time(1)), size});
+  }
   std::weak_ptr<MessageStream> weak = shared_from_this();
   if (!transfer.lost) {
     c->last_arrival[side_] = std::max(c->last_arrival[side_], transfer.arrival);

@@ -83,9 +83,19 @@ class MessageStream final : public StreamEnd<MessageStream>,
   uint64_t expected_ = 0;  // the peer's next message in order
   std::map<uint64_t, std::pair<std::shared_ptr<const Bytes>, bool>> early_;  // out of order
   size_t in_flight_ = 0;  // our messages (and FIN) not yet delivered
-  // Our messages whose last byte has not left this host yet, as (when it
-  // will have, size): pending() is what of them exceeds the send buffer.
-  std::deque<std::pair<Time, size_t>> unsent_;
+  // Our messages still in the send buffer, as TCP's holds bytes until they
+  // are acknowledged: each leaves it gradually, from when it was written
+  // until its last byte's ACK is back (arrival plus the return delay), so a
+  // congested path holds the writer back as TCP's would. pending() is what
+  // of them exceeds the send buffer.
+  struct Unacked {
+    Time written;
+    Time acked;
+    size_t size;
+  };
+  std::deque<Unacked> unsent_;
+  // Bytes of unsent_ not yet acknowledged at t.
+  double unacked_at(Time t) const;
   bool drained_owed_ = false;
   bool drain_watched_ = false;
 };

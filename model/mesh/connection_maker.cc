@@ -30,6 +30,7 @@ class SortedSet {
   size_t count(const T& value) const {
     return std::binary_search(values_.begin(), values_.end(), value) ? 1 : 0;
   }
+  std::vector<T> take() && { return std::move(values_); }
 
  private:
   std::vector<T> values_;
@@ -76,6 +77,8 @@ std::vector<Error> ConnectionMaker::initiate_connections(const std::vector<std::
     }
   }
   if (replace) direct_.clear();
+  ++direct_version_;
+  dirty_ = true;
   for (const auto& [text, peer] : parsed) {
     direct_[text] = peer;
     // Curtail any existing back-off.
@@ -87,10 +90,14 @@ std::vector<Error> ConnectionMaker::initiate_connections(const std::vector<std::
 
 void ConnectionMaker::forget_connections(const std::vector<std::string>& peers) {
   for (const std::string& peer : peers) direct_.erase(peer);
+  ++direct_version_;
+  dirty_ = true;
 }
 
 void ConnectionMaker::connection_created(const LocalConnection& conn) {
   connections_.push_back(conn);
+  ++connections_version_;
+  dirty_ = true;
   if (!conn.outbound) return;
   if (auto it = targets_.find(conn.remote); it != targets_.end()) {
     it->second.state = TargetState::connected;
@@ -99,12 +106,14 @@ void ConnectionMaker::connection_created(const LocalConnection& conn) {
 
 void ConnectionMaker::connection_terminated(const LocalConnection& conn,
                                             const ConnectionError& reason) {
+  dirty_ = true;
   auto same = [&](const LocalConnection& c) {
     return c.remote == conn.remote && c.outbound == conn.outbound && c.peer == conn.peer;
   };
   if (auto it = std::find_if(connections_.begin(), connections_.end(), same);
       it != connections_.end()) {
     connections_.erase(it);
+    ++connections_version_;
   }
   if (conn.outbound) {
     if (auto it = targets_.find(conn.remote); it != targets_.end()) {
@@ -125,6 +134,7 @@ void ConnectionMaker::connection_terminated(const LocalConnection& conn,
 }
 
 void ConnectionMaker::connect_failed(const Endpoint& address, const ConnectionError& reason) {
+  dirty_ = true;
   if (auto it = targets_.find(address); it != targets_.end()) {
     Target& t = it->second;
     t.state = TargetState::waiting;
@@ -164,9 +174,10 @@ Endpoint ConnectionMaker::complete(const DirectPeer& p) const {
   return Endpoint{p.addr, p.port == 0 ? config_.port : p.port};
 }
 
-void ConnectionMaker::check() {
-  // Sorted vectors rather than std::sets: this runs at every topology
-  // change, with every direct peer and discovered target each time.
+// Sorted vectors rather than std::sets: this runs at every topology change
+// that changes the known peers, with every direct peer and discovered
+// target each time. Makes a target for each valid address not seen before.
+void ConnectionMaker::derive_targets() {
   SortedSet<Endpoint> valid;
   SortedSet<Endpoint> direct;
   SortedSet<PeerName> our_peers;
@@ -211,11 +222,51 @@ void ConnectionMaker::check() {
   }
 
   valid.seal();
+  valid_ = std::move(valid).take();
+  direct_targets_ = std::move(direct).take();
+}
+
+void ConnectionMaker::check() {
+  // The valid targets (direct ones not connected, discovered ones) are
+  // derived again only when what they derive from changed.
+  const bool versioned = static_cast<bool>(callbacks_.known_peers_version);
+  const uint64_t known_version = versioned ? callbacks_.known_peers_version() : 0;
+  if (!derived_ || !versioned || derived_from_[0] != known_version ||
+      derived_from_[1] != direct_version_ || derived_from_[2] != connections_version_) {
+    derive_targets();
+    derived_ = true;
+    dirty_ = true;  // targets may have been made
+    derived_from_[0] = known_version;
+    derived_from_[1] = direct_version_;
+    derived_from_[2] = connections_version_;
+  }
+  auto valid = [&](const Endpoint& a) {
+    return std::binary_search(valid_.begin(), valid_.end(), a);
+  };
+  auto direct = [&](const Endpoint& a) {
+    return std::binary_search(direct_targets_.begin(), direct_targets_.end(), a);
+  };
+
+  const Time now = host_.now();
+  // Nothing changed since the last check and nothing has fallen due: it
+  // would find the same targets, no room for those due (it used it), and
+  // the same next time. Only the timer is armed again, as it would be.
+  if (!dirty_ && (!next_ || now < *next_)) {
+    host_.cancel(timer_);
+    timer_ = 0;
+    if (next_) {
+      timer_ = host_.after(*next_ - now, [this] {
+        timer_ = 0;
+        check();
+      });
+    }
+    return;
+  }
+  dirty_ = false;
 
   size_t busy = connections_.size();
   for (const auto& [address, t] : targets_) busy += t.state == TargetState::attempting ? 1 : 0;
 
-  const Time now = host_.now();
   std::optional<Time> next;
   std::vector<std::map<Endpoint, Target>::iterator> due;
   for (auto it = targets_.begin(); it != targets_.end();) {
@@ -225,8 +276,8 @@ void ConnectionMaker::check() {
       ++it;
       continue;
     }
-    if (valid.count(address) == 0) {
-      if (direct.count(address) != 0) {
+    if (!valid(address)) {
+      if (direct(address)) {
         t.state = TargetState::suspended;
         ++it;
       } else {
@@ -259,9 +310,10 @@ void ConnectionMaker::check() {
   std::vector<std::pair<Endpoint, bool>> to_dial;
   for (auto it : due) {
     it->second.state = TargetState::attempting;
-    to_dial.emplace_back(it->first, direct.count(it->first) != 0);
+    to_dial.emplace_back(it->first, direct(it->first));
   }
 
+  next_ = next;
   host_.cancel(timer_);
   timer_ = 0;
   if (next) {

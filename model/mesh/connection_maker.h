@@ -80,6 +80,10 @@ class ConnectionMaker {
     std::function<void(const Endpoint& address, bool accept_new_peer)> dial;
     // The known peers with their connections, for discovery. May be empty.
     std::function<std::vector<KnownPeer>()> known_peers;
+    // Optional: a number that changes whenever known_peers() would return
+    // something different. Given, the maker re-reads known_peers() only
+    // then (its targets derived from them are the same otherwise).
+    std::function<uint64_t()> known_peers_version;
   };
 
   ConnectionMaker(Host& host, PeerName ourself, const MeshConfig& config, Callbacks callbacks);
@@ -141,6 +145,9 @@ class ConnectionMaker {
   // mesh's checkStateAndAttemptConnections: re-derive the valid targets, dial
   // those due, arm the timer for the next one.
   void check();
+  // Its first half: valid_ and direct_targets_ from direct_, connections_
+  // and the known peers; a new target for each valid address not known.
+  void derive_targets();
 
   Host& host_;
   PeerName ourself_;
@@ -150,6 +157,18 @@ class ConnectionMaker {
   std::map<Endpoint, Target> targets_;
   std::vector<LocalConnection> connections_;
   TimerId timer_ = 0;
+  // What check() derived from direct_, connections_ and the known peers,
+  // sorted, kept while none of them changes (each change bumps a version).
+  std::vector<Endpoint> valid_;
+  std::vector<Endpoint> direct_targets_;
+  bool derived_ = false;
+  uint64_t direct_version_ = 0;
+  uint64_t connections_version_ = 0;
+  uint64_t derived_from_[3] = {0, 0, 0};  // known peers, direct, connections
+  // Whether a target, a connection or the derived targets changed since the
+  // last check, and the earliest future try_after it found.
+  bool dirty_ = true;
+  std::optional<Time> next_;
 };
 
 std::string_view to_string(ConnectionMaker::TargetState state);

@@ -43,9 +43,14 @@ class DiscoveryIndex {
   // Distinct (remote, address) pairs indexed.
   size_t size() const;
 
+  // Changes whenever known_peers() would give something different (a pair
+  // gained or lost), and only then: the maker re-reads it on a change.
+  uint64_t version() const { return version_; }
+
  private:
   using Target = std::pair<PeerName, Endpoint>;  // remote, address to dial
-  void forget(PeerName reporter);
+  void add(const Target& t);
+  void remove(const Target& t);
 
   PeerName ourselves_;
   uint16_t mesh_port_;
@@ -54,6 +59,7 @@ class DiscoveryIndex {
   // Remote -> address -> how many reporters report it. Ordered: known_peers()
   // must not depend on hashing.
   std::map<PeerName, std::map<Endpoint, uint32_t>> by_remote_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace loom::mesh

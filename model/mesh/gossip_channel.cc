@@ -58,18 +58,28 @@ Result<void> GossipChannel::relay_unicast(const GossipMessage& msg) {
   return router_.send_unicast(*hop, msg);
 }
 
+// Both relays pick their next hops from routes that include every change
+// so far, as mesh's (ensureRecalculated) do.
 void GossipChannel::relay_broadcast(PeerName source, const GossipDataPtr& data) {
   if (!data) return;
-  for (PeerName hop : router_.broadcast_next_hops(source)) {
-    if (GossipSender* s = router_.sender_for(hop, name_)) s->broadcast(source, data);
-  }
+  std::weak_ptr<int> alive = alive_;
+  router_.when_routes_current([this, alive, source, data] {
+    if (alive.expired()) return;
+    for (PeerName hop : router_.broadcast_next_hops(source)) {
+      if (GossipSender* s = router_.sender_for(hop, name_)) s->broadcast(source, data);
+    }
+  });
 }
 
 void GossipChannel::relay(PeerName source, const GossipDataPtr& data) {
   if (!data) return;
-  for (PeerName hop : router_.random_neighbours(source)) {
-    if (GossipSender* s = router_.sender_for(hop, name_)) s->send(data);
-  }
+  std::weak_ptr<int> alive = alive_;
+  router_.when_routes_current([this, alive, source, data] {
+    if (alive.expired()) return;
+    for (PeerName hop : router_.random_neighbours(source)) {
+      if (GossipSender* s = router_.sender_for(hop, name_)) s->send(data);
+    }
+  });
 }
 
 }  // namespace loom::mesh

@@ -9,6 +9,8 @@
 // with a fake.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +36,10 @@ class GossipRouter {
   virtual GossipSender* sender_for(PeerName neighbour, std::string_view channel) = 0;
   // Writes a unicast message on the connection to neighbour, unqueued.
   virtual Result<void> send_unicast(PeerName neighbour, const GossipMessage& msg) = 0;
+  // Runs fn once the routes reflect every topology change made so far:
+  // mesh's relays call ensureRecalculated first, which waits for a pending
+  // recalculation. At once when none is pending (the default).
+  virtual void when_routes_current(std::function<void()> fn) { fn(); }
 };
 
 class GossipChannel final : public Gossip {
@@ -65,6 +71,9 @@ class GossipChannel final : public Gossip {
   std::string name_;
   Gossiper& gossiper_;
   GossipRouter& router_;
+  // Relays waiting for current routes check it: the channel may be gone
+  // (replaced by register_channel) by then.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace loom::mesh

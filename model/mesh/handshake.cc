@@ -1,5 +1,7 @@
 #include "model/mesh/handshake.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 namespace loom::mesh {
@@ -26,6 +28,21 @@ Result<Bytes> MessageChannel::encode_body(ByteView body) {
 }
 
 Result<Bytes> MessageChannel::encode(ProtocolTag tag, ByteView payload) {
+  if (!sender_) {
+    // Plaintext: frame it in place (what frame_message does, one copy less).
+    const size_t size = 1 + payload.size();
+    if (size > max_size_) {
+      return make_error("outgoing message exceeds maximum size: " + std::to_string(size) + " > " +
+                        std::to_string(max_size_));
+    }
+    Bytes out(kLengthPrefixSize + size);
+    for (size_t i = 0; i < kLengthPrefixSize; ++i) {
+      out[i] = static_cast<uint8_t>(size >> (8 * (kLengthPrefixSize - 1 - i)));
+    }
+    out[kLengthPrefixSize] = static_cast<uint8_t>(tag);
+    std::copy(payload.begin(), payload.end(), out.begin() + kLengthPrefixSize + 1);
+    return out;
+  }
   Bytes body;
   body.reserve(1 + payload.size());
   body.push_back(static_cast<uint8_t>(tag));
@@ -56,7 +73,8 @@ Result<std::vector<ProtocolMessage>> MessageChannel::feed(ByteView bytes) {
     if (body.empty()) continue;  // Weave: "ignoring blank msg"
     ProtocolMessage m;
     m.tag = static_cast<ProtocolTag>(body[0]);
-    m.payload.assign(body.begin() + 1, body.end());
+    body.erase(body.begin());  // in place: no second buffer
+    m.payload = std::move(body);
     messages.push_back(std::move(m));
   }
   return messages;

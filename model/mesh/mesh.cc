@@ -48,7 +48,8 @@ Mesh::Mesh(Host& host, MeshConfig config, MeshIdentity identity,
              ConnectionMaker::Callbacks{[this](const Endpoint& address, bool accept_new_peer) {
                                           dial(address, accept_new_peer);
                                         },
-                                        [this] { return known_peers(); }}),
+                                        [this] { return known_peers(); },
+                                        [this] { return discovery_.version(); }}),
       terminations_(host.metrics().counter("weave_connection_terminations_total")) {
   if (password_ && password_->empty()) password_.reset();
   Channel topology;
@@ -398,13 +399,21 @@ void Mesh::recalculate_routes() {
   // Weave's Routes.Recalculate calls OnChange only when the routes differ;
   // the unicast tables stand for them (broadcast trees are derived from
   // the same connections and read by the overlay on every use).
-  const bool changed =
-      next.peers() != routes_.peers() ||
-      next.table(Routes::Over::established_symmetric) !=
-          routes_.table(Routes::Over::established_symmetric) ||
-      next.table(Routes::Over::all_connections) != routes_.table(Routes::Over::all_connections);
+  const bool changed = !next.same_unicast(routes_);
   routes_ = std::move(next);
   if (changed) overlay_.routes_changed();
+  // Relays that waited for these routes.
+  auto waiting = std::move(after_routes_);
+  after_routes_.clear();
+  for (auto& fn : waiting) fn();
+}
+
+void Mesh::when_routes_current(std::function<void()> fn) {
+  if (routes_timer_ == 0) {
+    fn();
+  } else {
+    after_routes_.push_back(std::move(fn));
+  }
 }
 
 void Mesh::request_gc() {

@@ -84,6 +84,7 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   std::vector<PeerName> random_neighbours(PeerName except) override;
   GossipSender* sender_for(PeerName neighbour, std::string_view channel) override;
   Result<void> send_unicast(PeerName neighbour, const GossipMessage& msg) override;
+  void when_routes_current(std::function<void()> fn) override;
 
  private:
   struct Channel {
@@ -156,6 +157,8 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   PeerNameSet pending_update_;
   TimerId update_timer_ = 0;
   TimerId routes_timer_ = 0;
+  // Relays waiting for the pending route recalculation, in order.
+  std::vector<std::function<void()>> after_routes_;
   TimerId gc_timer_ = 0;
   TimerId gossip_timer_ = 0;
   TimerId reap_timer_ = 0;

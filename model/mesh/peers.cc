@@ -16,6 +16,14 @@ std::string cut_nickname(std::string_view nickname) {
 
 bool by_remote(const PeerConnection& c, PeerName name) { return c.remote < name; }
 
+// splitmix64's finaliser.
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
 }  // namespace
 
 const PeerConnection* Peer::connection(PeerName remote) const {
@@ -41,7 +49,20 @@ Peers::Peers(PeerName ourselves, std::string nickname, PeerUID uid, ShortID shor
   self.short_id = short_id;
   self.has_short_id = has_short_id;
   peers_.push_back(std::move(self));
+  admit(peers_.back());
   rebuild_index();
+}
+
+uint64_t Peers::summary_hash(const Peer& p) {
+  const uint64_t id = uint64_t{p.short_id} | (p.has_short_id ? uint64_t{1} << 16 : 0);
+  return mix(p.name.value ^ mix(p.uid ^ mix(p.version ^ mix(id))));
+}
+
+void Peers::bump_local_version() {
+  Peer& self = peers_[local_index()];
+  retire(self);
+  self.version++;
+  admit(self);
 }
 
 void Peers::rebuild_index() {
@@ -96,6 +117,7 @@ Result<MergeResult> Peers::merge(const TopologyUpdateView& update) {
     Peer p;
     p.name = name;
     peers_.push_back(std::move(p));
+    admit(peers_.back());
     maybe_garbage_ = true;  // unreachable unless a connection leads to it
     return peers_.size() - 1;
   };
@@ -127,7 +149,9 @@ Result<MergeResult> Peers::merge(const TopologyUpdateView& update) {
       // An old incarnation of us: outbid it so our current state wins.
       Peer& self = peers_[local_];
       if (s.uid != self.uid && s.version >= self.version) {
+        retire(self);
         self.version = s.version + 1;
+        admit(self);
         result.ourselves_bumped = true;
       }
       continue;
@@ -146,11 +170,13 @@ Result<MergeResult> Peers::merge(const TopologyUpdateView& update) {
     if (p.has_short_id != s.has_short_id || (s.has_short_id && p.short_id != s.short_id)) {
       result.short_ids_changed = true;
     }
+    retire(p);
     p.version = s.version;
     p.uid = s.uid;
     p.nickname.assign(s.nickname);
     p.short_id = s.short_id;
     p.has_short_id = s.has_short_id;
+    admit(p);
     take_connections(r, index);
     result.changed.push_back(s.name);
   }
@@ -186,8 +212,11 @@ PeerNameSet Peers::garbage_collect() {
   // Reachability from us over every connection, established or not.
   std::vector<char> reached(peers_.size(), 0);
   std::vector<size_t> queue{local_};
+  queue.reserve(peers_.size());
   reached[local_] = 1;
-  for (size_t head = 0; head < queue.size(); ++head) {
+  // Usually everyone is reachable, and found long before every connection
+  // is looked at: then there is nothing to collect.
+  for (size_t head = 0; head < queue.size() && queue.size() < peers_.size(); ++head) {
     for (const PeerConnection& c : peers_[queue[head]].connections) {
       const size_t i = index_of(c.remote);
       if (i != npos && !reached[i]) {
@@ -196,11 +225,13 @@ PeerNameSet Peers::garbage_collect() {
       }
     }
   }
+  if (queue.size() == peers_.size()) return {};
   PeerNameSet removed;
   size_t out = 0;
   for (size_t i = 0; i < peers_.size(); ++i) {
     if (!reached[i] && peers_[i].local_refs == 0) {
       removed.push_back(peers_[i].name);
+      retire(peers_[i]);
       continue;
     }
     if (out != i) peers_[out] = std::move(peers_[i]);
@@ -292,6 +323,7 @@ void Peers::add_reference(PeerName name, std::string_view nickname, PeerUID uid)
     auto it = std::lower_bound(peers_.begin(), peers_.end(), name,
                                [](const Peer& a, PeerName n) { return a.name < n; });
     i = static_cast<size_t>(it - peers_.begin());
+    admit(p);
     peers_.insert(it, std::move(p));
     rebuild_index();
   }
@@ -338,9 +370,11 @@ bool Peers::delete_connection(PeerName remote) {
 
 void Peers::set_short_id(ShortID id) {
   Peer& self = peers_[local_];
+  retire(self);
   self.short_id = static_cast<ShortID>(id & ((1u << kShortIDBits) - 1));
   self.has_short_id = true;
-  bump_local_version();
+  self.version++;
+  admit(self);
 }
 
 }  // namespace loom::mesh

@@ -73,6 +73,17 @@ class Peers {
 
   // Full gossip: every peer.
   Bytes encode_all() const;
+
+  // A digest of the topology's identity: XOR over every known peer of a
+  // hash of (name, UID, version, short ID). O(1), kept up to date by every
+  // change. Two peers whose digests differ hold different topologies; equal
+  // digests mean they know the same peers at the same versions (in a mesh
+  // that keeps Weave's rules, the same records), up to a 2^-64 collision:
+  // compare encode_all() where that must be certain.
+  uint64_t digest() const { return digest_; }
+  // Counts changes to what encode() could produce: equal generations of the
+  // same Peers, equal encodings (a cache key for them).
+  uint64_t generation() const { return generation_; }
   // The named peers that are known (others are left out).
   Bytes encode(const PeerNameSet& names) const;
 
@@ -97,7 +108,17 @@ class Peers {
 
  private:
   size_t local_index() const { return local_; }
-  void bump_local_version() { peers_[local_index()].version++; }
+  void bump_local_version();
+  // Every change to a peer's summary goes through these (digest_).
+  void admit(const Peer& p) {
+    digest_ ^= summary_hash(p);
+    ++generation_;
+  }
+  void retire(const Peer& p) {
+    digest_ ^= summary_hash(p);
+    ++generation_;
+  }
+  static uint64_t summary_hash(const Peer& p);
   void rebuild_index();
   // Index in peers_ by name, or npos.
   size_t index_of(PeerName name) const;
@@ -112,6 +133,8 @@ class Peers {
   // collection would find nothing: skipping it saves an O(connections)
   // search per merge.
   bool maybe_garbage_ = false;
+  uint64_t digest_ = 0;
+  uint64_t generation_ = 0;
   // Open-addressing hash of name -> index into peers_ (lookups only; never
   // iterated, so its order cannot leak).
   std::vector<uint64_t> slots_;  // name.value + 1, 0 for empty

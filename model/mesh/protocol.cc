@@ -366,25 +366,25 @@ Result<GossipMessage> decode_gossip(ProtocolTag tag, ByteView payload) {
       return make_error("tag " + std::to_string(static_cast<unsigned>(tag)) +
                         " is not a gossip message");
   }
-  const std::string what(tag_name(tag));
+  auto what = [tag] { return std::string(tag_name(tag)); };  // on failure only
   Reader in(payload);
   size_t channel_size = 0, data_size = 0;
   ByteView channel, data;
   if (!in.u16(channel_size) || !in.bytes(channel_size, channel)) {
-    return make_error(what + ": truncated channel name");
+    return make_error(what() + ": truncated channel name");
   }
   m.channel = std::string(channel.as_chars());
-  if (!in.name(m.source)) return make_error(what + ": truncated source peer name");
+  if (!in.name(m.source)) return make_error(what() + ": truncated source peer name");
   if (m.kind == GossipMessage::Kind::unicast && !in.name(m.destination)) {
-    return make_error(what + ": truncated destination peer name");
+    return make_error(what() + ": truncated destination peer name");
   }
-  if (!in.u32(data_size)) return make_error(what + ": truncated payload length");
+  if (!in.u32(data_size)) return make_error(what() + ": truncated payload length");
   if (!in.bytes(data_size, data)) {
-    return make_error(what + ": payload of " + std::to_string(data_size) + " bytes but only " +
+    return make_error(what() + ": payload of " + std::to_string(data_size) + " bytes but only " +
                       std::to_string(in.remaining()) + " follow");
   }
   if (in.remaining() != 0) {
-    return make_error(what + ": " + std::to_string(in.remaining()) + " trailing bytes");
+    return make_error(what() + ": " + std::to_string(in.remaining()) + " trailing bytes");
   }
   m.payload = data.to_bytes();
   return m;

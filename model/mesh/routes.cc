@@ -321,6 +321,24 @@ std::vector<std::pair<PeerName, PeerName>> Routes::table(Over over) const {
   return out;
 }
 
+std::vector<std::pair<PeerName, uint64_t>> Routes::next_hop_counts(Over over) const {
+  const Variant& var = variant(over);
+  std::vector<uint64_t> count(names_.size(), 0);
+  for (Vertex hop : var.next_hop) {
+    if (hop != kNone) ++count[hop];
+  }
+  std::vector<std::pair<PeerName, uint64_t>> out;
+  for (size_t v = 0; v < names_.size(); ++v) {
+    if (count[v] != 0) out.emplace_back(names_[v], count[v]);
+  }
+  return out;
+}
+
+bool Routes::same_unicast(const Routes& other) const {
+  return names_ == other.names_ && symmetric_->next_hop == other.symmetric_->next_hop &&
+         all_->next_hop == other.all_->next_hop;
+}
+
 const std::vector<PeerName>& Routes::broadcast(Over over, PeerName src) {
   static const std::vector<PeerName> kNowhere;
   auto it = std::lower_bound(names_.begin(), names_.end(), src);

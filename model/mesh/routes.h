@@ -8,6 +8,7 @@
 // only (the data plane's), and over all connections (gossip's "All").
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,10 @@ class Routes {
   std::optional<PeerName> next_hop(Over over, PeerName dst) const;
   // The whole table, (destination, next hop) sorted by destination.
   std::vector<std::pair<PeerName, PeerName>> table(Over over) const;
+  // How many destinations route through each next hop, sorted by hop.
+  std::vector<std::pair<PeerName, uint64_t>> next_hop_counts(Over over) const;
+  // The unicast tables (both variants) equal other's.
+  bool same_unicast(const Routes& other) const;
 
   // Whom we pass a broadcast from src to: sorted. Empty when src is unknown
   // or its tree does not reach us.

@@ -2,6 +2,15 @@
 
 namespace loom::mesh {
 
+std::vector<Bytes> TopologyGossipData::encode() const {
+  if (!encoded_valid_ || encoded_generation_ != peers_.generation()) {
+    encoded_ = peers_.encode(names_);
+    encoded_generation_ = peers_.generation();
+    encoded_valid_ = true;
+  }
+  return {encoded_};
+}
+
 std::unique_ptr<GossipData> TopologyGossipData::merge(const GossipData& other) const {
   const auto& o = static_cast<const TopologyGossipData&>(other);
   return std::make_unique<TopologyGossipData>(peers_, merge_names(names_, o.names_));

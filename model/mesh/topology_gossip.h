@@ -24,13 +24,18 @@ class TopologyGossipData final : public GossipData {
   TopologyGossipData(const Peers& peers, PeerNameSet names)
       : peers_(peers), names_(std::move(names)) {}
 
-  std::vector<Bytes> encode() const override { return {peers_.encode(names_)}; }
+  // Encoded from the live Peers; the same data queued on many connections
+  // is encoded once while the topology stays the same.
+  std::vector<Bytes> encode() const override;
   std::unique_ptr<GossipData> merge(const GossipData& other) const override;
   const PeerNameSet& names() const { return names_; }
 
  private:
   const Peers& peers_;
   PeerNameSet names_;
+  mutable Bytes encoded_;
+  mutable uint64_t encoded_generation_ = 0;
+  mutable bool encoded_valid_ = false;
 };
 
 class TopologyGossiper final : public Gossiper {

@@ -86,36 +86,37 @@ Result<TopologyUpdateView> TopologyUpdateView::decode(ByteView bytes) {
   }
   view.records_.reserve(record_count);
   for (size_t r = 0; r < record_count; ++r) {
-    const std::string which = "record " + std::to_string(r);
+    // Named only when something is wrong (this runs for every record).
+    auto which = [r] { return "record " + std::to_string(r); };
     Record rec;
     rec.offset = at;
-    if (!need(kRecordFixedSize)) return fail(which + " truncated");
+    if (!need(kRecordFixedSize)) return fail(which() + " truncated");
     const uint8_t* p = base + at;
-    if (u16(p) >= view.name_count_) return fail(which + ": name index out of range");
+    if (u16(p) >= view.name_count_) return fail(which() + ": name index out of range");
     if ((u16(p + 18) & kShortIdReservedBits) != 0)
-      return fail(which + ": reserved short ID bits set");
+      return fail(which() + ": reserved short ID bits set");
     rec.nickname_size = p[20];
     at += kRecordFixedSize;
-    if (!need(rec.nickname_size)) return fail(which + ": nickname truncated");
+    if (!need(rec.nickname_size)) return fail(which() + ": nickname truncated");
     at += rec.nickname_size;
-    if (!need(2)) return fail(which + ": connection count truncated");
+    if (!need(2)) return fail(which() + ": connection count truncated");
     rec.connection_count = u16(base + at);
     at += 2;
     if (!need(rec.connection_count * kConnectionSize))
-      return fail(which + ": connections truncated");
+      return fail(which() + ": connections truncated");
     rec.connections_offset = at;
     const uint8_t* c = base + at;
     size_t last = 0;
     for (size_t i = 0; i < rec.connection_count; ++i, c += kConnectionSize) {
       const size_t index = u16(c);
       if (index >= view.name_count_) {
-        return fail(which + ": connection " + std::to_string(i) + " names index out of range");
+        return fail(which() + ": connection " + std::to_string(i) + " names index out of range");
       }
       if (i > 0 && index <= last) {
-        return fail(which + ": connections not in increasing name order at " + std::to_string(i));
+        return fail(which() + ": connections not in increasing name order at " + std::to_string(i));
       }
       if ((c[2] & ~3u) != 0) {
-        return fail(which + ": connection " + std::to_string(i) + " has unknown flags");
+        return fail(which() + ": connection " + std::to_string(i) + " has unknown flags");
       }
       last = index;
     }

@@ -45,6 +45,7 @@ class ConnectionMakerTest : public ::testing::Test {
                                                  on_dial(a);
                                                },
                                                [this] { return known; },
+                                               [this] { return known_version(); },
                                            });
   }
 
@@ -74,6 +75,19 @@ class ConnectionMakerTest : public ::testing::Test {
   std::unique_ptr<ConnectionMaker> cm;
   std::vector<Dial> dials;
   std::vector<KnownPeer> known;
+  // Changes with known's content, as the mesh's discovery index version does.
+  uint64_t known_version() const {
+    uint64_t h = known.size();
+    for (const KnownPeer& k : known) {
+      h = h * 1000003 + k.name.value;
+      for (const KnownConnection& c : k.connections) {
+        h = h * 1000003 + c.remote.value;
+        h = h * 1000003 + c.address.addr.value * 65536 + c.address.port;
+        h = h * 1000003 + (c.outbound ? 1 : 0);
+      }
+    }
+    return h;
+  }
 };
 
 // The back-off interval after n failures, computed as the maker does.

@@ -10,11 +10,14 @@
 //    formation is made within that window, so one update per peer carries
 //    them all.
 //  - Relaying is not coalesced: an update crosses one hop in ~2 ms plus
-//    serialisation. Allow 20 ms per hop, hops <= N-1.
+//    serialisation (allow 20 ms), but a peer it changes relays it only once
+//    its routes include the change, as Weave's relay waits for the pending
+//    recalculation (ensureRecalculated, mesh#109/#111): up to 100 ms
+//    (route_recalculation_delay) more per hop, hops <= N-1.
 //  - Routes follow 100 ms later (route_recalculation_delay).
 //  - Chain: every peer has at most 2 neighbours and the fanout (2 log2 N)
 //    takes them all, so the flood is deterministic:
-//        bound = 100 ms + 1 s + (N-1) × 20 ms + 100 ms.
+//        bound = 100 ms + 1 s + (N-1) × (20 ms + 100 ms) + 100 ms.
 //  - Full mesh: the fanout is a random subset (8 of 19 at N=20), so an
 //    update can die out before reaching everyone; the periodic full gossip
 //    (gossip_interval, 30 s after start) repairs it, one hop away:
@@ -34,7 +37,8 @@ constexpr Time kHandshake = 100ms;
 constexpr Time kHop = 20ms;
 
 Time chain_bound(size_t n, const MeshConfig& c = {}) {
-  return kHandshake + c.topology_update_delay + kHop * static_cast<int64_t>(n - 1) +
+  return kHandshake + c.topology_update_delay +
+         (kHop + c.route_recalculation_delay) * static_cast<int64_t>(n - 1) +
          c.route_recalculation_delay;
 }
 Time full_mesh_bound(size_t n, const MeshConfig& c = {}) {

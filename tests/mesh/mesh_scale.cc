@@ -8,7 +8,10 @@
 // time. It prints, per configuration: virtual convergence time, bytes of
 // topology gossip (payloads of the "topology" channel) and all control bytes
 // the meshes wrote (handshakes and framing included), messages, ns-3 events,
-// and wall seconds (and how many of them the convergence check took).
+// wall and CPU seconds (and how many the convergence check took), and the
+// process's peak RSS. MESH_SCALE_DEBUG=1 adds, at the end: how many distinct
+// topologies there are and which records the odd ones lack, each peer's
+// chance of being in a neighbour's relay fanout, and the connection errors.
 //
 //   full   every peer is given every other as a target; conn-limit N
 //   limit  every peer is given --targets random others and Weave's
@@ -39,6 +42,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
 
+#include "model/mesh/fanout.h"
 #include "model/random.h"
 #include "tests/mesh/mesh_test_net.h"
 
@@ -54,6 +58,13 @@ double cpu_seconds() {
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// Peak resident set of this process so far, in MB (Linux reports kB).
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 double since(Clock::time_point t) {
@@ -96,6 +107,7 @@ struct Measurement {
   double wall_seconds = 0;   // the whole configuration: build, run, checks
   double cpu_seconds = 0;    // the same, CPU time (the machine may be shared)
   double check_seconds = 0;  // of which in MeshNet::converged()
+  double peak_rss_mb = 0;    // of the process, at the end (peaks of earlier runs included)
   size_t connections = 0;    // distinct connections at the end
   size_t min_degree = 0;
   size_t max_degree = 0;
@@ -245,7 +257,83 @@ Measurement run(const ScaleOptions& o, size_t n, const std::string& mode) {
   r.full_topology_bytes = net.mesh(0).peers().encode_all().size();
   r.wall_seconds = since(start);
   r.cpu_seconds = cpu_seconds() - cpu_start;
+  r.peak_rss_mb = peak_rss_mb();
   if (std::getenv("MESH_SCALE_DEBUG")) {
+    // Where the topologies stand: distinct digests, placeholders held.
+    std::map<uint64_t, size_t> digests;
+    size_t placeholders = 0;
+    size_t holding = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const Peers& p = net.mesh(i).peers();
+      digests[p.digest()]++;
+      size_t mine = 0;
+      for (const Peer& peer : p.all()) mine += peer.uid == 0 ? 1 : 0;
+      placeholders += mine;
+      holding += mine > 0 ? 1 : 0;
+    }
+    size_t agreeing = 0;
+    for (const auto& [d, count] : digests) agreeing = std::max(agreeing, count);
+    std::fprintf(stderr,
+                 "  [%zu %s] at %.2f s: %zu distinct topologies (%zu peers agree), %zu peers hold "
+                 "%zu placeholders; %s\n",
+                 n, mode.c_str(), seconds(net.world().now()), digests.size(), agreeing, holding,
+                 placeholders, net.not_converged(net.running_peers()).substr(0, 300).c_str());
+    // Each peer out of the majority: its records that differ from it.
+    uint64_t majority = 0;
+    for (const auto& [d, count] : digests)
+      if (count == agreeing) majority = d;
+    size_t m = 0;
+    while (net.mesh(m).peers().digest() != majority) ++m;
+    for (size_t i = 0; i < n; ++i) {
+      const Peers& mine = net.mesh(i).peers();
+      if (mine.digest() == majority) continue;
+      size_t shown = 0;
+      for (const Peer& theirs : net.mesh(m).peers().all()) {
+        const Peer* p = mine.find(theirs.name);
+        if (p != nullptr && p->version == theirs.version && p->uid == theirs.uid) continue;
+        if (++shown > 3) break;
+        const size_t owner = net.index_of(theirs.name);
+        std::fprintf(stderr,
+                     "    peer %zu has peer %zu at v%llu (majority v%llu)%s; %zu connections\n", i,
+                     owner, p ? static_cast<unsigned long long>(p->version) : 0ULL,
+                     static_cast<unsigned long long>(theirs.version),
+                     net.mesh(i).connection_to(theirs.name) ? ", a neighbour" : "",
+                     net.mesh(i).connected_peers().size());
+      }
+    }
+    // How likely each peer is to be among the fanout of a neighbour
+    // relaying something it heard elsewhere (Monte Carlo over the current
+    // routes): Weave weighs neighbours by the routes through them.
+    std::vector<double> picked(n, 0), offered(n, 0);
+    Random draws(o.seed + 7);
+    for (size_t y = 0; y < n; ++y) {
+      for (int k = 0; k < 100; ++k) {
+        for (PeerName hop : random_neighbours(net.mesh(y).routes(), PeerName{}, draws)) {
+          const size_t x = net.index_of(hop);
+          if (x != MeshNet::npos) picked[x] += 1;
+        }
+        for (PeerName nb : net.mesh(y).connected_peers()) {
+          const size_t x = net.index_of(nb);
+          if (x != MeshNet::npos) offered[x] += 1;
+        }
+      }
+    }
+    std::vector<std::pair<double, size_t>> odds;
+    for (size_t x = 0; x < n; ++x)
+      if (offered[x] > 0) odds.emplace_back(picked[x] / offered[x], x);
+    std::sort(odds.begin(), odds.end());
+    std::fprintf(stderr, "  chance a neighbour's relay includes the peer: lowest");
+    for (size_t k = 0; k < std::min<size_t>(8, odds.size()); ++k)
+      std::fprintf(stderr, " %zu:%.2f", odds[k].second, odds[k].first);
+    std::fprintf(stderr, "; median %.2f; highest %zu:%.2f\n", odds[odds.size() / 2].first,
+                 odds.back().second, odds.back().first);
+    for (size_t i = 0; i < n; ++i) {
+      if (net.mesh(i).peers().digest() == majority) continue;
+      for (size_t k = 0; k < odds.size(); ++k)
+        if (odds[k].second == i)
+          std::fprintf(stderr, "    peer %zu (stale): %.2f, rank %zu of %zu\n", i, odds[k].first,
+                       k + 1, odds.size());
+    }
     std::map<std::string, size_t> reasons;
     for (const auto& l : net.log()) {
       auto at = l.find("due to error: ");
@@ -276,10 +364,10 @@ std::string mb(uint64_t bytes) {
 }
 
 void print_table(const std::vector<Measurement>& results) {
-  std::printf("%5s %-5s %10s %6s %8s %12s %10s %12s %10s %11s %8s %8s %7s %6s %9s %9s\n", "peers",
-              "mode", "converged", "stable", "churn", "topology MB", "topo msgs", "control MB",
-              "ctl msgs", "ns-3 events", "wall s", "cpu s", "check", "conns", "degree",
-              "full topo");
+  std::printf("%5s %-5s %10s %6s %8s %12s %10s %12s %10s %11s %8s %8s %7s %7s %6s %9s %9s\n",
+              "peers", "mode", "converged", "stable", "churn", "topology MB", "topo msgs",
+              "control MB", "ctl msgs", "ns-3 events", "wall s", "cpu s", "check", "RSS MB",
+              "conns", "degree", "full topo");
   for (const Measurement& r : results) {
     char when[32];
     if (r.converged) {
@@ -296,13 +384,13 @@ void print_table(const std::vector<Measurement>& results) {
     char degree[32];
     std::snprintf(degree, sizeof degree, "%zu-%zu", r.min_degree, r.max_degree);
     std::printf(
-        "%5zu %-5s %10s %6s %8s %12s %10llu %12s %10llu %11llu %8.1f %8.1f %7.1f %6zu %9s %7zu "
-        "B\n",
+        "%5zu %-5s %10s %6s %8s %12s %10llu %12s %10llu %11llu %8.1f %8.1f %7.1f %7.0f %6zu %9s "
+        "%7zu B\n",
         r.peers, r.mode.c_str(), when, r.converged ? (r.stable ? "yes" : "NO") : "-", churn,
         mb(r.topology_bytes).c_str(), static_cast<unsigned long long>(r.topology_messages),
         mb(r.control_bytes).c_str(), static_cast<unsigned long long>(r.control_messages),
         static_cast<unsigned long long>(r.events), r.wall_seconds, r.cpu_seconds, r.check_seconds,
-        r.connections, degree, r.full_topology_bytes);
+        r.peak_rss_mb, r.connections, degree, r.full_topology_bytes);
   }
 }
 
@@ -330,6 +418,7 @@ nlohmann::json to_json(const ScaleOptions& o, const std::vector<Measurement>& re
                             {"wall_seconds", r.wall_seconds},
                             {"cpu_seconds", r.cpu_seconds},
                             {"check_seconds", r.check_seconds},
+                            {"peak_rss_mb", r.peak_rss_mb},
                             {"connections", r.connections},
                             {"min_degree", r.min_degree},
                             {"max_degree", r.max_degree},

@@ -169,59 +169,11 @@ class MeshNet {
   // announced connection established; every unicast route present and
   // leading to its destination.
   bool converged(const std::vector<size_t>& peers_in_mesh) {
-    return not_converged(peers_in_mesh).empty();
+    return check(peers_in_mesh, false).empty();
   }
   // Why converged() does not hold yet (the first reason found), or "".
   std::string not_converged(const std::vector<size_t>& peers_in_mesh) {
-    const size_t n = peers_in_mesh.size();
-    std::ostringstream why;
-    std::optional<Bytes> first;
-    for (size_t i : peers_in_mesh) {
-      const Peers& p = meshes_[i]->peers();
-      if (p.size() != n) {
-        why << "peer " << i << " knows " << p.size() << " of " << n << " peers";
-        return why.str();
-      }
-      for (const Peer& peer : p.all()) {
-        for (const PeerConnection& c : peer.connections) {
-          if (!c.established) {
-            why << "peer " << i << " sees " << peer.name.to_string() << " -> "
-                << c.remote.to_string() << " not established";
-            return why.str();
-          }
-        }
-      }
-    }
-    for (size_t i : peers_in_mesh) {
-      Bytes all = meshes_[i]->peers().encode_all();
-      if (!first) {
-        first = std::move(all);
-      } else if (all != *first) {
-        const size_t f = peers_in_mesh.front();
-        why << "peer " << i << "'s topology differs from peer " << f << "'s"
-            << first_difference(meshes_[f]->peers(), meshes_[i]->peers());
-        return why.str();
-      }
-    }
-    for (size_t i : peers_in_mesh) {
-      for (size_t j : peers_in_mesh) {
-        if (i == j) continue;
-        size_t at = i;
-        for (size_t hops = 0; at != j; ++hops) {
-          why << "route " << i << " -> " << j;
-          if (hops > n) return why.str() + " loops";
-          auto next = meshes_[at]->routes().unicast(peer_name(j));
-          if (!next) {
-            why << ": no next hop at peer " << at;
-            return why.str();
-          }
-          at = index_of(*next);
-          if (at == npos) return why.str() + " leads to a peer not running";
-          why.str("");
-        }
-      }
-    }
-    return {};
+    return check(peers_in_mesh, true);
   }
   // Over the running peers.
   bool converged() { return converged(running_peers()); }
@@ -239,13 +191,99 @@ class MeshNet {
 
   static constexpr size_t npos = static_cast<size_t>(-1);
   size_t index_of(PeerName name) const {
-    for (size_t i = 0; i < meshes_.size(); ++i) {
-      if (meshes_[i] && meshes_[i]->name() == name) return i;
-    }
-    return npos;
+    // Peer i is named peer_name(i).
+    const uint64_t i = name.value - peer_name(0).value;
+    if (name.value < peer_name(0).value || i >= meshes_.size()) return npos;
+    return meshes_[i] && meshes_[i]->name() == name ? static_cast<size_t>(i) : npos;
   }
 
  private:
+  // converged()'s test, cheapest evidence first: sizes and digests (O(1) a
+  // peer), then the records themselves, then the routes, each pair's walk
+  // ending where an earlier walk to the same destination succeeded. Says
+  // why not (a short reason unless `explain`), or "".
+  std::string check(const std::vector<size_t>& peers_in_mesh, bool explain) {
+    const size_t n = peers_in_mesh.size();
+    if (n == 0) return {};
+    std::ostringstream why;
+    const size_t f = peers_in_mesh.front();
+    const Peers& first = meshes_[f]->peers();
+    for (size_t i : peers_in_mesh) {
+      const Peers& p = meshes_[i]->peers();
+      if (p.size() != n) {
+        why << "peer " << i << " knows " << p.size() << " of " << n << " peers";
+        return why.str();
+      }
+    }
+    for (int pass = 0; pass < 2; ++pass) {  // all digests, then all records
+      for (size_t i : peers_in_mesh) {
+        const Peers& p = meshes_[i]->peers();
+        if (pass == 0 ? p.digest() != first.digest() : !same_records(p, first)) {
+          why << "peer " << i << "'s topology differs from peer " << f << "'s";
+          if (explain) why << first_difference(first, p);
+          return why.str();
+        }
+      }
+    }
+    // Every view is the same: one says what is established.
+    for (const Peer& peer : first.all()) {
+      for (const PeerConnection& c : peer.connections) {
+        if (!c.established) {
+          why << "peer " << f << " sees " << peer.name.to_string() << " -> " << c.remote.to_string()
+              << " not established";
+          return why.str();
+        }
+      }
+    }
+    // 0: not known to reach j; 1: reaches j; 2: on the walk being made.
+    std::vector<uint8_t> reaches(meshes_.size());
+    std::vector<size_t> walk;
+    for (size_t j : peers_in_mesh) {
+      std::fill(reaches.begin(), reaches.end(), 0);
+      reaches[j] = 1;
+      for (size_t i : peers_in_mesh) {
+        walk.clear();
+        size_t at = i;
+        while (reaches[at] == 0) {
+          reaches[at] = 2;
+          walk.push_back(at);
+          auto next = meshes_[at]->routes().unicast(peer_name(j));
+          if (!next) {
+            why << "route " << i << " -> " << j << ": no next hop at peer " << at;
+            return why.str();
+          }
+          at = index_of(*next);
+          if (at == npos) {
+            why << "route " << i << " -> " << j << " leads to a peer not running";
+            return why.str();
+          }
+        }
+        if (reaches[at] == 2) {
+          why << "route " << i << " -> " << j << " loops";
+          return why.str();
+        }
+        for (size_t w : walk) reaches[w] = 1;
+      }
+    }
+    return {};
+  }
+
+  // Every record the same: what encode_all() carries, field by field.
+  static bool same_records(const Peers& a, const Peers& b) {
+    if (&a == &b) return true;
+    if (a.size() != b.size()) return false;
+    for (size_t k = 0; k < a.size(); ++k) {
+      const Peer& x = a.all()[k];
+      const Peer& y = b.all()[k];
+      if (x.name != y.name || x.uid != y.uid || x.version != y.version ||
+          x.short_id != y.short_id || x.has_short_id != y.has_short_id ||
+          x.nickname != y.nickname || x.connections != y.connections) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   sim::WorldOptions options(uint64_t seed, sim::StreamFidelity streams) {
     sim::WorldOptions o;
     o.seed = seed;

@@ -173,5 +173,57 @@ TEST(Peers, InvalidUpdateChangesNothing) {
   EXPECT_EQ(peers.find(P(2))->uid, 0u);
 }
 
+// Two peers exchanging their topologies agree on the digest exactly when
+// their full topologies are equal, whatever order the records came in.
+TEST(Peers, DigestsAgreeExactlyWhenTopologiesDo) {
+  Peers a(P(1), "one", 11);
+  Peers b(P(2), "two", 22);
+  ASSERT_TRUE(a.add_connection(P(2), Endpoint{Ipv4(2), 6783}, true, true));
+  ASSERT_TRUE(b.add_connection(P(1), Endpoint{Ipv4(1), 6783}, false, true));
+  auto exchange = [&] {
+    ASSERT_TRUE(a.merge(b.encode_all()).ok());
+    ASSERT_TRUE(b.merge(a.encode_all()).ok());
+  };
+  auto agree = [&] { return a.encode_all() == b.encode_all(); };
+  EXPECT_NE(a.digest(), b.digest());
+  exchange();
+  EXPECT_TRUE(agree());
+  EXPECT_EQ(a.digest(), b.digest());
+
+  // b connects to 3 (a placeholder): a differs until it hears of it.
+  ASSERT_TRUE(b.add_connection(P(3), Endpoint{Ipv4(3), 6783}, true, false));
+  EXPECT_NE(a.digest(), b.digest());
+  ASSERT_TRUE(a.merge(b.encode(names({2}))).ok());
+  EXPECT_TRUE(agree());
+  EXPECT_EQ(a.digest(), b.digest());
+
+  // 3's own record, heard by a first and by b in an older then newer form.
+  ASSERT_TRUE(a.merge(encode_records({Record{P(3), 33, 4, {conn(2)}}})).ok());
+  EXPECT_NE(a.digest(), b.digest());
+  ASSERT_TRUE(b.merge(encode_records({Record{P(3), 33, 3, {}}})).ok());
+  EXPECT_NE(a.digest(), b.digest());
+  ASSERT_TRUE(b.merge(encode_records({Record{P(3), 33, 4, {conn(2)}}})).ok());
+  EXPECT_TRUE(agree());
+  EXPECT_EQ(a.digest(), b.digest());
+
+  // b drops 3; a hears it and collects 3: both back to {1, 2}.
+  const uint64_t before_three = a.digest();
+  ASSERT_TRUE(b.delete_connection(P(3)));
+  b.garbage_collect();
+  ASSERT_EQ(b.find(P(3)), nullptr);
+  ASSERT_TRUE(a.merge(b.encode(names({2}))).ok());
+  ASSERT_EQ(a.find(P(3)), nullptr);
+  EXPECT_TRUE(agree());
+  EXPECT_EQ(a.digest(), b.digest());
+  EXPECT_NE(a.digest(), before_three);
+
+  // A short ID change is a change of our record.
+  const uint64_t before_id = b.digest();
+  b.set_short_id(99);
+  EXPECT_NE(b.digest(), before_id);
+  exchange();
+  EXPECT_EQ(a.digest(), b.digest());
+}
+
 }  // namespace
 }  // namespace loom::mesh

@@ -98,6 +98,29 @@ TEST(SimMessageStream, ASecondMessageQueuesBehindTheFirstAtTheSlowLink) {
   EXPECT_EQ(net.received[1'999'999], 2);
 }
 
+// TCP's send buffer holds bytes until they are acknowledged, so a writer
+// feels a slow link anywhere on the path: a megabyte leaves a's own 100 Mbps
+// link in 82 ms, but stays pending while the 10 Mbps link beyond delivers it
+// (arrival at 919 ms, its ACK back 15 ms later), and on_drained comes only
+// when all but 128 KiB of it would be acknowledged, about 811 ms in.
+TEST(SimMessageStream, AWriterIsHeldBackByASlowLinkBeyondTheFirst) {
+  Line net;
+  std::optional<Time> drained;
+  net.client->set_handlers({{}, {}, [&] { drained = net.world.now(); }});
+  const Time start = net.world.now();
+  net.client->write(Bytes(1'000'000, 3));
+  EXPECT_GT(net.client->pending(), 800'000u);
+  net.world.run_for(milliseconds(200));  // long past the first link
+  EXPECT_GT(net.client->pending(), 500'000u);
+  EXPECT_FALSE(drained.has_value());
+  ASSERT_TRUE(net.world.run_until([&] { return drained.has_value(); }, seconds(5)));
+  EXPECT_EQ(net.client->pending(), 0u);
+  EXPECT_GT(*drained - start, milliseconds(780));
+  EXPECT_LT(*drained - start, milliseconds(840));
+  EXPECT_TRUE(net.received.empty());  // drained before it all arrived, as TCP's buffer
+  ASSERT_TRUE(net.world.run_until([&] { return net.received.size() == 1'000'000; }, seconds(5)));
+}
+
 // 10 numbered messages over a link that loses half of them: all arrive, in
 // order, later than they would have without loss. The time, for the next test.
 Time send_numbered_over_loss(uint64_t seed, Bytes& received) {
