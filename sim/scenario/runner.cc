@@ -55,11 +55,6 @@ double round_us(double s) { return std::round(s * 1e6) / 1e6; }
 
 mesh::PeerName peer_name_of(size_t node) { return mesh::PeerName(0x0a0000000000ULL + node + 1); }
 
-uint64_t mix(uint64_t h, uint64_t v) {
-  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  return h;
-}
-
 // Nearest-rank percentile of sorted values.
 double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -745,8 +740,7 @@ bool Run::converged() {
   for (size_t i : running) {
     const mesh::Peers& peers = nodes_[i].mesh->peers();
     if (peers.size() != running.size()) return false;
-    uint64_t h = 0;
-    for (const mesh::Peer& p : peers.all()) h = mix(mix(mix(h, p.name.value), p.version), p.uid);
+    const uint64_t h = peers.digest();  // kept current by every change
     if (!digest) digest = h;
     if (*digest != h) return false;
   }
@@ -771,10 +765,7 @@ double Run::topology_agreement() {
   for (const Node& n : nodes_) {
     if (!n.running) continue;
     ++running;
-    uint64_t h = 0;
-    for (const mesh::Peer& p : n.mesh->peers().all())
-      h = mix(mix(mix(h, p.name.value), p.version), p.uid);
-    ++count[h];
+    ++count[n.mesh->peers().digest()];
   }
   size_t best = 0;
   for (const auto& [h, c] : count) best = std::max(best, c);
