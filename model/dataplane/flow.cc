@@ -6,9 +6,11 @@
 
 namespace loom::dataplane {
 
-// A light read of the headers, no checksum: the frame is only classified
-// here (the pods' stacks judge their own packets), and this runs per frame.
-std::optional<FlowKey> flow_of(ByteView frame) {
+namespace {
+
+// Where the IPv4 header of an Ethernet frame (one 802.1Q tag allowed)
+// starts; none when the frame carries no IPv4 header of minimal size.
+std::optional<size_t> ipv4_offset(ByteView frame) {
   size_t at = wire::EthernetFrame::kHeaderSize;
   if (frame.size() < at) return std::nullopt;
   uint16_t type = wire::load_be16(frame.data() + 12);
@@ -20,6 +22,17 @@ std::optional<FlowKey> flow_of(ByteView frame) {
   if (type != wire::kEtherTypeIpv4 || frame.size() < at + wire::Ipv4Packet::kMinHeaderSize) {
     return std::nullopt;
   }
+  return at;
+}
+
+}  // namespace
+
+// A light read of the headers, no checksum: the frame is only classified
+// here (the pods' stacks judge their own packets), and this runs per frame.
+std::optional<FlowKey> flow_of(ByteView frame) {
+  const auto offset = ipv4_offset(frame);
+  if (!offset) return std::nullopt;
+  const size_t at = *offset;
   const uint8_t* ip = frame.data() + at;
   const size_t ihl = size_t{ip[0] & 0x0fu} * 4;
   if ((ip[0] >> 4) != 4 || ihl < wire::Ipv4Packet::kMinHeaderSize || frame.size() < at + ihl) {
@@ -49,18 +62,9 @@ std::optional<FlowKey> flow_of(ByteView frame) {
 }
 
 std::optional<FragmentOf> fragment_of(ByteView frame) {
-  size_t at = wire::EthernetFrame::kHeaderSize;
-  if (frame.size() < at) return std::nullopt;
-  uint16_t type = wire::load_be16(frame.data() + 12);
-  if (type == wire::kEtherTypeVlan) {
-    if (frame.size() < at + wire::EthernetFrame::kVlanTagSize) return std::nullopt;
-    type = wire::load_be16(frame.data() + 16);
-    at += wire::EthernetFrame::kVlanTagSize;
-  }
-  if (type != wire::kEtherTypeIpv4 || frame.size() < at + wire::Ipv4Packet::kMinHeaderSize) {
-    return std::nullopt;
-  }
-  const uint8_t* ip = frame.data() + at;
+  const auto header = ipv4_offset(frame);
+  if (!header) return std::nullopt;
+  const uint8_t* ip = frame.data() + *header;
   if ((ip[0] >> 4) != 4) return std::nullopt;
   const uint16_t flags_offset = wire::load_be16(ip + 6);
   const bool more = (flags_offset & 0x2000) != 0;
