@@ -22,7 +22,8 @@
 #include <ns3/internet-stack-helper.h>
 #include <ns3/ipv4-address-generator.h>
 #include <ns3/ipv4-header.h>
-#include <ns3/ipv4-routing-table-entry.h>
+#include <ns3/ipv4-list-routing-helper.h>
+#include <ns3/ipv4-list-routing.h>
 #include <ns3/ipv4-static-routing-helper.h>
 #include <ns3/ipv4-static-routing.h>
 #include <ns3/ipv4.h>
@@ -49,6 +50,7 @@
 #include "sim/ns3_host.h"
 #include "sim/pod_net_device.h"
 #include "sim/static_routes.h"
+#include "sim/underlay_routing.h"
 
 namespace loom::sim {
 
@@ -185,6 +187,7 @@ class World::Impl {
     Ipv4 address;                        // its address on its first link
     uint64_t restarts = 0;
     std::vector<std::pair<size_t, size_t>> adjacency;  // (link, neighbour), in link order
+    ns3::Ptr<UnderlayRouting> routing;  // its static routes, above its Ipv4StaticRouting
   };
   struct LinkRecord {
     size_t a;
@@ -232,6 +235,12 @@ class World::Impl {
       : options(std::move(world_options)), partition(std::make_shared<Partition>()) {
     stack.SetIpv6StackInstall(false);
     stack.SetRoutingHelper(ns3::Ipv4StaticRoutingHelper());
+    // Hosts: an UnderlayRouting (added by add_host) above the static
+    // routing, which keeps the interface routes.
+    host_stack.SetIpv6StackInstall(false);
+    ns3::Ipv4ListRoutingHelper list;
+    list.Add(ns3::Ipv4StaticRoutingHelper(), 0);
+    host_stack.SetRoutingHelper(list);
     if (options.streams == StreamFidelity::message) {
       messages = std::make_unique<MessageNetwork>(
           options.seed, [this](size_t from, size_t to) { return path(from, to); });
@@ -263,9 +272,9 @@ class World::Impl {
     return out;
   }
 
-  ns3::Ptr<ns3::Node> new_node() {
+  ns3::Ptr<ns3::Node> new_node(bool underlay_host = false) {
     auto node = ns3::CreateObject<ns3::Node>();
-    stack.Install(node);
+    (underlay_host ? host_stack : stack).Install(node);
     // Fixed stream numbers: ns-3's automatic ones keep counting across
     // Worlds in one process.
     next_stream += stack.AssignStreams(ns3::NodeContainer(node), next_stream);
@@ -369,7 +378,8 @@ class World::Impl {
   void enable_pcap_on(size_t host, size_t link);
 
   WorldOptions options;
-  ns3::InternetStackHelper stack;
+  ns3::InternetStackHelper stack;       // pods
+  ns3::InternetStackHelper host_stack;  // underlay hosts
   int64_t next_stream = 0;
   std::vector<HostRecord> hosts;
   std::vector<LinkRecord> links;
@@ -388,29 +398,25 @@ class World::Impl {
 };
 
 // Static shortest-path routes (sim/static_routes.h), installed in each
-// node's Ipv4StaticRouting after its interface routes.
+// host's UnderlayRouting (replacing an earlier call's); they answer as they
+// would after its interface routes in its Ipv4StaticRouting.
 void World::Impl::finalize_routes() {
   routes_dirty = false;
   std::vector<std::pair<size_t, size_t>> ends;
   ends.reserve(links.size());
   for (const LinkRecord& l : links) ends.emplace_back(l.a, l.b);
   const auto routes = static_routes(hosts.size(), ends);
-  const ns3::Ipv4StaticRoutingHelper helper;
   for (size_t s = 0; s < hosts.size(); ++s) {
-    auto routing = helper.GetStaticRouting(hosts[s].node->GetObject<ns3::Ipv4>());
-    // Forget an earlier call's routes; interface routes have no gateway.
-    for (uint32_t i = routing->GetNRoutes(); i-- > 0;) {
-      if (routing->GetRoute(i).GetGateway() != ns3::Ipv4Address::GetAny()) {
-        routing->RemoveRoute(i);
-      }
-    }
+    std::vector<UnderlayRouting::Route> installed;
+    installed.reserve(routes[s].size());
     for (const StaticRoute& route : routes[s]) {
       const LinkRecord& hop = links[route.via];
       const bool s_is_a = hop.a == s;
       const uint32_t gateway = hop.network + (s_is_a ? 2 : 1);
-      routing->AddNetworkRouteTo(ns3::Ipv4Address(route.network), ns3::Ipv4Mask(route.mask),
-                                 ns3::Ipv4Address(gateway), s_is_a ? hop.if_a : hop.if_b);
+      installed.push_back(
+          UnderlayRouting::Route{route.network, route.mask, gateway, s_is_a ? hop.if_a : hop.if_b});
     }
+    hosts[s].routing->set_routes(installed);
   }
 }
 
@@ -455,7 +461,15 @@ World::~World() {
 size_t World::add_host(std::string name) {
   Impl::HostRecord record;
   record.name = std::move(name);
-  record.node = impl_->new_node();
+  record.node = impl_->new_node(/*underlay_host=*/true);
+  {
+    auto list = ns3::DynamicCast<ns3::Ipv4ListRouting>(
+        record.node->GetObject<ns3::Ipv4>()->GetRoutingProtocol());
+    int16_t priority = 0;
+    auto below = ns3::DynamicCast<ns3::Ipv4StaticRouting>(list->GetRoutingProtocol(0, priority));
+    record.routing = ns3::CreateObject<UnderlayRouting>(below);
+    list->AddRoutingProtocol(record.routing, 10);
+  }
   record.store = std::make_unique<MemoryStore>();
   impl_->hosts.push_back(std::move(record));
   impl_->make_host(impl_->hosts.size() - 1);
