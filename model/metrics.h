@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -33,10 +34,26 @@ class Gauge {
  public:
   void set(double v) { value_ = v; }
   void add(double d) { value_ += d; }
-  double value() const { return value_; }
+  double value() const { return source_ ? source_() : value_; }
+  // Computes the value when it is read instead: for an owner whose number
+  // changes often, costs a walk to count and is read rarely (a scrape, a
+  // sample). The owner releases it before it goes away, which keeps the
+  // last value; a release by an owner since replaced does nothing.
+  void set_source(const void* owner, std::function<double()> source) {
+    owner_ = owner;
+    source_ = std::move(source);
+  }
+  void release_source(const void* owner) {
+    if (owner != owner_ || !source_) return;
+    value_ = source_();
+    source_ = nullptr;
+    owner_ = nullptr;
+  }
 
  private:
   double value_ = 0;
+  const void* owner_ = nullptr;
+  std::function<double()> source_;
 };
 
 class Metrics {

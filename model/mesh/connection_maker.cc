@@ -210,7 +210,11 @@ void ConnectionMaker::derive_targets() {
   }
   direct.seal();
 
-  if (config_.discovery && callbacks_.known_peers) {
+  if (config_.discovery && callbacks_.visit_known_targets) {
+    callbacks_.visit_known_targets([&](PeerName remote, const Endpoint& address) {
+      if (remote != ourself_ && our_peers.count(remote) == 0) add_target(address);
+    });
+  } else if (config_.discovery && callbacks_.known_peers) {
     for (const KnownPeer& peer : callbacks_.known_peers()) {
       if (peer.name == ourself_) continue;
       for (const KnownConnection& c : peer.connections) {
@@ -240,13 +244,6 @@ void ConnectionMaker::check() {
     derived_from_[1] = direct_version_;
     derived_from_[2] = connections_version_;
   }
-  auto valid = [&](const Endpoint& a) {
-    return std::binary_search(valid_.begin(), valid_.end(), a);
-  };
-  auto direct = [&](const Endpoint& a) {
-    return std::binary_search(direct_targets_.begin(), direct_targets_.end(), a);
-  };
-
   const Time now = host_.now();
   // Nothing changed since the last check and nothing has fallen due: it
   // would find the same targets, no room for those due (it used it), and
@@ -264,24 +261,33 @@ void ConnectionMaker::check() {
   }
   dirty_ = false;
 
-  size_t busy = connections_.size();
-  for (const auto& [address, t] : targets_) busy += t.state == TargetState::attempting ? 1 : 0;
+  // targets_, valid_ and direct_targets_ are all sorted by address: one walk
+  // along the three answers "valid?" and "direct?" for each target.
+  auto valid_at = valid_.cbegin();
+  auto direct_at = direct_targets_.cbegin();
+  auto member = [](std::vector<Endpoint>::const_iterator& at, const std::vector<Endpoint>& set,
+                   const Endpoint& a) {
+    while (at != set.end() && *at < a) ++at;
+    return at != set.end() && *at == a;
+  };
 
+  size_t busy = connections_.size();
   std::optional<Time> next;
-  std::vector<std::map<Endpoint, Target>::iterator> due;
+  std::vector<decltype(targets_)::iterator> due;
   for (auto it = targets_.begin(); it != targets_.end();) {
     const Endpoint& address = it->first;
     Target& t = it->second;
     if (t.state != TargetState::waiting && t.state != TargetState::suspended) {
+      busy += t.state == TargetState::attempting ? 1 : 0;
       ++it;
       continue;
     }
-    if (!valid(address)) {
-      if (direct(address)) {
+    if (!member(valid_at, valid_, address)) {
+      if (member(direct_at, direct_targets_, address)) {
         t.state = TargetState::suspended;
         ++it;
       } else {
-        it = targets_.erase(it);
+        it = targets_.erase(it);  // earlier iterators (in due) stay valid
       }
       continue;
     }
@@ -310,7 +316,8 @@ void ConnectionMaker::check() {
   std::vector<std::pair<Endpoint, bool>> to_dial;
   for (auto it : due) {
     it->second.state = TargetState::attempting;
-    to_dial.emplace_back(it->first, direct(it->first));
+    to_dial.emplace_back(
+        it->first, std::binary_search(direct_targets_.begin(), direct_targets_.end(), it->first));
   }
 
   next_ = next;

@@ -39,6 +39,13 @@ class DiscoveryIndex {
   // they are). The entries' names are unknown: the maker reads only the
   // connections. In remote order.
   std::vector<KnownPeer> known_peers() const;
+  // The same pairs, visited in the same order without building the list.
+  template <class Visit>
+  void for_each_target(Visit&& visit) const {
+    for (const auto& [remote, addresses] : by_remote_) {
+      for (const auto& [address, count] : addresses) visit(remote, address);
+    }
+  }
 
   // Distinct (remote, address) pairs indexed.
   size_t size() const;

@@ -49,7 +49,10 @@ Mesh::Mesh(Host& host, MeshConfig config, MeshIdentity identity,
                                           dial(address, accept_new_peer);
                                         },
                                         [this] { return known_peers(); },
-                                        [this] { return discovery_.version(); }}),
+                                        [this] { return discovery_.version(); },
+                                        [this](const ConnectionMaker::Callbacks::TargetVisitor& v) {
+                                          discovery_.for_each_target(v);
+                                        }}),
       terminations_(host.metrics().counter("weave_connection_terminations_total")) {
   if (password_ && password_->empty()) password_.reset();
   Channel topology;
@@ -60,11 +63,21 @@ Mesh::Mesh(Host& host, MeshConfig config, MeshIdentity identity,
   };
   gauges_ = ConnectionGauges{gauge("established"), gauge("pending"), gauge("retrying"),
                              gauge("failed"), gauge("connecting")};
-  publish_connection_metrics();
+  // Counted when read: every connection and target would be walked after
+  // each change otherwise (a tenth of a 1,000-peer simulation's time).
+  gauges_.established->set_source(this, [this] { return double(connection_counts().established); });
+  gauges_.pending->set_source(this, [this] { return double(connection_counts().pending); });
+  gauges_.retrying->set_source(this, [this] { return double(connection_counts().retrying); });
+  gauges_.failed->set_source(this, [this] { return double(connection_counts().failed); });
+  gauges_.connecting->set_source(this, [this] { return double(connection_counts().connecting); });
 }
 
 Mesh::~Mesh() {
   *alive_ = false;
+  for (Gauge* g : {gauges_.established, gauges_.pending, gauges_.retrying, gauges_.failed,
+                   gauges_.connecting}) {
+    g->release_source(this);  // the last counts stay
+  }
   for (TimerId t :
        {update_timer_, routes_timer_, gc_timer_, gossip_timer_, reap_timer_, accept_timer_}) {
     host_.cancel(t);
@@ -95,7 +108,6 @@ Result<void> Mesh::start() {
 
 std::vector<Error> Mesh::connect(const std::vector<std::string>& peers, bool replace) {
   auto errors = maker_.initiate_connections(peers, replace);
-  publish_connection_metrics();
   return errors;
 }
 
@@ -131,12 +143,10 @@ void Mesh::dial(const Endpoint& address, bool accept_new_peer) {
                "->[" << address.to_string()
                      << "] error during connection attempt: " << stream.error().message);
       maker_.connect_failed(address, ConnectionError::other(stream.error().message));
-      publish_connection_metrics();
       return;
     }
     start_connection(std::move(*stream), true, address, accept_new_peer);
   });
-  publish_connection_metrics();  // the maker marked the target attempting
 }
 
 void Mesh::accept(StreamPtr stream) {
@@ -160,7 +170,6 @@ void Mesh::pump_accepts() {
     StreamPtr stream = std::move(accept_queue_.front());
     accept_queue_.pop_front();
     start_connection(std::move(stream), false, std::nullopt, true);
-    publish_connection_metrics();
   }
 }
 
@@ -250,7 +259,6 @@ Result<void> Mesh::add_connection(Connection& conn) {
   }
   broadcast_peer_update({remote.name});
   maker_.refresh();
-  publish_connection_metrics();
   return {};
 }
 
@@ -259,7 +267,6 @@ void Mesh::connection_established(Connection& conn) {
     request_routes();
     broadcast_peer_update({conn.remote_name()});
   }
-  publish_connection_metrics();
 }
 
 Result<void> Mesh::gossip_received(Connection&, const GossipMessage& msg, size_t wire_bytes) {
@@ -322,7 +329,6 @@ void Mesh::connection_closed(Connection& conn, const ConnectionError& reason) {
       graveyard_.clear();
     });
   }
-  publish_connection_metrics();
 }
 
 // ---- Topology -------------------------------------------------------------
@@ -343,7 +349,6 @@ void Mesh::topology_changed(const MergeResult& result) {
   request_routes();
   request_gc();
   maker_.refresh();
-  publish_connection_metrics();  // discovery may have added or dropped targets
 }
 
 // Weave (mesh:peers.go) reassigns when a lower-named peer takes our ID, and
@@ -436,7 +441,6 @@ void Mesh::collect_garbage() {
   reassign_short_id_if_lost();
   request_routes();
   maker_.refresh();
-  publish_connection_metrics();
 }
 
 void Mesh::periodic_gossip() {
@@ -506,31 +510,28 @@ std::vector<ConnectionStatus> Mesh::connection_rows() const {
   return rows;
 }
 
-void Mesh::publish_connection_metrics() {
+Mesh::ConnectionCounts Mesh::connection_counts() const {
   const ConnectionMaker::TargetCounts targets = maker_.target_state_counts();
-  size_t established = 0;
-  size_t pending = 0;
-  size_t connecting = targets.connecting;
+  ConnectionCounts counts;
+  counts.connecting = targets.connecting;
+  counts.retrying = targets.retrying;
+  counts.failed = targets.failed;
   for (const auto& [id, e] : connections_) {
     switch (e.conn->state()) {
       case Connection::State::established:
-        ++established;
+        ++counts.established;
         break;
       case Connection::State::pending:
-        ++pending;
+        ++counts.pending;
         break;
       case Connection::State::connecting:
-        if (!e.conn->outbound()) ++connecting;  // outbound ones are the maker's rows
+        if (!e.conn->outbound()) ++counts.connecting;  // outbound ones are the maker's rows
         break;
       case Connection::State::failed:
         break;
     }
   }
-  gauges_.established->set(static_cast<double>(established));
-  gauges_.pending->set(static_cast<double>(pending));
-  gauges_.retrying->set(static_cast<double>(targets.retrying));
-  gauges_.failed->set(static_cast<double>(targets.failed));
-  gauges_.connecting->set(static_cast<double>(connecting));
+  return counts;
 }
 
 MeshStatus Mesh::status() const {

@@ -135,9 +135,16 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   void reassign_short_id_if_lost();
   // The rows of `weave status connections`: ours, then the maker's targets.
   std::vector<ConnectionStatus> connection_rows() const;
-  // weave_connections{state}: set from the rows after anything that may
-  // change a connection's or a target's state.
-  void publish_connection_metrics();
+  // weave_connections{state}, counted from the connections and the maker's
+  // targets (the gauges read it).
+  struct ConnectionCounts {
+    size_t established = 0;
+    size_t pending = 0;
+    size_t retrying = 0;
+    size_t failed = 0;
+    size_t connecting = 0;
+  };
+  ConnectionCounts connection_counts() const;
   GossipMeter& gossip_meter(std::string_view channel);
 
   Host& host_;

@@ -46,6 +46,7 @@ class ConnectionMakerTest : public ::testing::Test {
                                                },
                                                [this] { return known; },
                                                [this] { return known_version(); },
+                                               {},  // discovery reads `known`
                                            });
   }
 

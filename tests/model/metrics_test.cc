@@ -26,6 +26,30 @@ TEST(Metrics, ReferencesAreStableAndLabelOrderIrrelevant) {
   EXPECT_EQ(m.value("x", {{"a", "1"}, {"b", "2"}}), 5);
 }
 
+// A gauge counted on read shows its owner's current number; once the owner
+// releases it (a mesh stopping) the last number stays, and a release by an
+// owner already replaced (a restart built the new one first) leaves the new
+// owner's source alone.
+TEST(Metrics, GaugeWithASourceIsCountedWhenReadAndKeepsItsLastValue) {
+  Metrics m;
+  Gauge& g = m.gauge("weave_connections", {{"state", "established"}});
+  int old_owner = 0;
+  int new_owner = 0;
+  double count = 4;
+  g.set_source(&old_owner, [&] { return count; });
+  EXPECT_EQ(m.value("weave_connections", {{"state", "established"}}), 4);
+  count = 7;
+  EXPECT_EQ(m.snapshot().front().value, 7);
+  double restarted = 1;
+  g.set_source(&new_owner, [&] { return restarted; });
+  g.release_source(&old_owner);
+  restarted = 2;
+  EXPECT_EQ(g.value(), 2);
+  g.release_source(&new_owner);
+  restarted = 9;
+  EXPECT_EQ(g.value(), 2);
+}
+
 TEST(Metrics, PrometheusTextIsSortedAndTyped) {
   Metrics m;
   m.gauge("weave_connections", {{"state", "pending"}}).set(1);
