@@ -823,16 +823,12 @@ void Allocator::broadcast() {
 }
 
 Bytes Allocator::encode_state() const {
-  IpamGossip g;
-  g.nicknames = nicknames_;
   // Paxos only until there is a ring (observers send none, which asks
   // electors for a ring); the ring alone after.
   if (ring_.empty()) {
-    if (paxos_) g.paxos = paxos_->gossip_state();
-  } else {
-    g.ring = ring_;
+    return encode_gossip(nicknames_, paxos_ ? &paxos_->gossip_state() : nullptr, nullptr);
   }
-  return encode_gossip(g);
+  return encode_gossip(nicknames_, nullptr, &ring_);
 }
 
 // ---- Gossiper -----------------------------------------------------------------

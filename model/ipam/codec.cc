@@ -314,26 +314,33 @@ Result<paxos::GossipState> decode_paxos(ByteView bytes) {
 }
 
 Bytes encode_gossip(const IpamGossip& gossip) {
-  const Bytes paxos = gossip.paxos.empty() ? Bytes() : encode_paxos(gossip.paxos);
-  const Bytes ring = gossip.ring ? encode_ring(*gossip.ring) : Bytes();
+  return encode_gossip(gossip.nicknames, gossip.paxos.empty() ? nullptr : &gossip.paxos,
+                       gossip.ring ? &*gossip.ring : nullptr);
+}
+
+Bytes encode_gossip(const std::map<PeerName, std::string>& nicknames,
+                    const paxos::GossipState* paxos_state, const Ring* ring_state) {
+  if (paxos_state && paxos_state->empty()) paxos_state = nullptr;
+  const Bytes paxos = paxos_state ? encode_paxos(*paxos_state) : Bytes();
+  const Bytes ring = ring_state ? encode_ring(*ring_state) : Bytes();
   size_t size = 4 + paxos.size() + ring.size() + 8;
-  for (const auto& [name, nick] : gossip.nicknames) size += kNameSize + 1 + nick.size();
-  assert(gossip.nicknames.size() <= 0xffff);
+  for (const auto& [name, nick] : nicknames) size += kNameSize + 1 + nick.size();
+  assert(nicknames.size() <= 0xffff);
   Writer w(size);
   w.u8(kCodecFormat);
-  w.u8(static_cast<uint8_t>((gossip.paxos.empty() ? 0 : kHasPaxos) | (gossip.ring ? kHasRing : 0)));
-  w.u16(static_cast<uint16_t>(gossip.nicknames.size()));
-  for (const auto& [name, nick] : gossip.nicknames) {
+  w.u8(static_cast<uint8_t>((paxos_state ? kHasPaxos : 0) | (ring_state ? kHasRing : 0)));
+  w.u16(static_cast<uint16_t>(nicknames.size()));
+  for (const auto& [name, nick] : nicknames) {
     const size_t len = std::min<size_t>(nick.size(), 255);
     w.name(name);
     w.u8(static_cast<uint8_t>(len));
     w.bytes(ByteView(std::string_view(nick).substr(0, len)));
   }
-  if (!paxos.empty()) {
+  if (paxos_state) {
     w.u32(static_cast<uint32_t>(paxos.size()));
     w.bytes(paxos);
   }
-  if (gossip.ring) {
+  if (ring_state) {
     w.u32(static_cast<uint32_t>(ring.size()));
     w.bytes(ring);
   }

@@ -50,6 +50,10 @@ struct IpamGossip {
 //   u16 M, M nicknames: 6B name (strictly increasing, none zero), u8 length, bytes
 //   [u32 length, paxos encoding]  [u32 length, ring encoding]
 Bytes encode_gossip(const IpamGossip& gossip);
+// The same from the parts, without copying them into an IpamGossip (a null
+// or empty Paxos state and a null ring are absent).
+Bytes encode_gossip(const std::map<PeerName, std::string>& nicknames,
+                    const paxos::GossipState* paxos, const Ring* ring);
 Result<IpamGossip> decode_gossip(ByteView bytes);
 
 // A space request's range: u32 start, u32 end, start < end.
