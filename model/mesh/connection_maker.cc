@@ -201,8 +201,14 @@ void ConnectionMaker::derive_targets() {
     targets_.emplace(address, t);
   };
 
-  for (const auto& [text, peer] : direct_) {
-    Endpoint address = complete(peer);
+  if (direct_endpoints_version_ != direct_version_) {
+    direct_endpoints_.clear();
+    for (const auto& [text, peer] : direct_) direct_endpoints_.emplace_back(complete(peer), peer);
+    std::sort(direct_endpoints_.begin(), direct_endpoints_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    direct_endpoints_version_ = direct_version_;
+  }
+  for (const auto& [address, peer] : direct_endpoints_) {
     direct.insert(address);
     // A peer given without a port that already connected to us is left be.
     if (peer.port == 0 && inbound_ips.count(peer.addr) != 0) continue;

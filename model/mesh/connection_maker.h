@@ -160,6 +160,10 @@ class ConnectionMaker {
   MeshConfig config_;
   Callbacks callbacks_;
   std::map<std::string, DirectPeer> direct_;
+  // direct_ with each peer's address completed, sorted by it: derived again
+  // only when direct_ changes (direct_version_).
+  std::vector<std::pair<Endpoint, DirectPeer>> direct_endpoints_;
+  uint64_t direct_endpoints_version_ = 0;
   // Sorted by address in one array: check() walks every target (as mesh's
   // does) each time anything changed, and a tree made that walk a tenth of
   // a 1,000-peer simulation.

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/flat_map.hpp>
+
 #include "model/address.h"
 #include "model/mesh/connection_maker.h"
 #include "model/mesh/peer_name.h"
@@ -62,10 +64,12 @@ class DiscoveryIndex {
   PeerName ourselves_;
   uint16_t mesh_port_;
   // What each reporter contributed, to take it back when its record changes.
-  std::map<PeerName, std::vector<Target>> by_reporter_;
+  boost::container::flat_map<PeerName, std::vector<Target>> by_reporter_;
   // Remote -> address -> how many reporters report it. Ordered: known_peers()
   // must not depend on hashing.
-  std::map<PeerName, std::map<Endpoint, uint32_t>> by_remote_;
+  // Sorted arrays rather than trees: the maker walks all of it at every
+  // topology change that taught discovery something.
+  boost::container::flat_map<PeerName, boost::container::flat_map<Endpoint, uint32_t>> by_remote_;
   uint64_t version_ = 0;
 };
 
