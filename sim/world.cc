@@ -932,6 +932,14 @@ bool World::run_until(const std::function<bool()>& done, Time limit) {
   return done();
 }
 
+std::optional<Time> World::poll_until(const std::function<bool()>& pred, Time limit, Time step) {
+  while (now() <= limit) {
+    if (pred()) return now();
+    run_for(step);
+  }
+  return std::nullopt;
+}
+
 uint64_t World::events_executed() const {
   return ns3::Simulator::GetEventCount() - impl_->control_events;
 }

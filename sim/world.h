@@ -215,6 +215,11 @@ class World {
   // and every ping reply) or virtual time reaches limit, or nothing is left
   // to run. Returns done().
   bool run_until(const std::function<bool()>& done, loom::Time limit);
+  // Checks pred every `step` of virtual time (for a predicate too costly to
+  // check after every callback) until it holds or limit passes; returns the
+  // time it first held, or nullopt.
+  std::optional<loom::Time> poll_until(const std::function<bool()>& pred, loom::Time limit,
+                                       loom::Time step);
   // ns-3 events executed so far, not counting the World's own stop events.
   uint64_t events_executed() const;
 

@@ -163,14 +163,10 @@ class DataplaneNet {
     return sw == nullptr ? "none" : sw->best_overlay();
   }
 
-  // Polls every step of virtual time until pred holds or limit passes.
+  // World::poll_until, every 10 ms by default.
   template <typename Pred>
   std::optional<Time> run_until(Pred pred, Time limit, Time step = 10ms) {
-    while (world_.now() <= limit) {
-      if (pred()) return world_.now();
-      world_.run_for(step);
-    }
-    return std::nullopt;
+    return world_.poll_until(pred, limit, step);
   }
   // Pings from pod `from` to pod `to`; returns the replies.
   size_t ping(size_t from, size_t to, int count, Time interval = 100ms) {

@@ -178,15 +178,10 @@ class MeshNet {
   // Over the running peers.
   bool converged() { return converged(running_peers()); }
 
-  // Polls every `step` of virtual time until pred holds or limit passes;
-  // returns the virtual time it first held, or nullopt.
+  // World::poll_until, every 10 ms by default.
   template <typename Pred>
   std::optional<Time> run_until(Pred pred, Time limit, Time step = 10ms) {
-    while (world_.now() <= limit) {
-      if (pred()) return world_.now();
-      world_.run_for(step);
-    }
-    return std::nullopt;
+    return world_.poll_until(pred, limit, step);
   }
 
   static constexpr size_t npos = static_cast<size_t>(-1);
