@@ -48,7 +48,7 @@ Mesh::Mesh(Host& host, MeshConfig config, MeshIdentity identity,
              ConnectionMaker::Callbacks{[this](const Endpoint& address, bool accept_new_peer) {
                                           dial(address, accept_new_peer);
                                         },
-                                        [this] { return known_peers(); },
+                                        {},  // discovery is visited in place, below
                                         [this] { return discovery_.version(); },
                                         [this](const ConnectionMaker::Callbacks::TargetVisitor& v) {
                                           discovery_.for_each_target(v);
@@ -447,8 +447,6 @@ void Mesh::periodic_gossip() {
   gossip_timer_ = host_.after(config_.gossip_interval, [this] { periodic_gossip(); });
   for (auto& [name, c] : channels_) c.channel->send_all_gossip();
 }
-
-std::vector<KnownPeer> Mesh::known_peers() const { return discovery_.known_peers(); }
 
 // ---- GossipRouter ---------------------------------------------------------
 

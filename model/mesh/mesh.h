@@ -130,7 +130,6 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   void request_gc();
   void collect_garbage();
   void periodic_gossip();
-  std::vector<KnownPeer> known_peers() const;
   // Weave's reassignLocalShortID: a lower-named peer holds our short ID.
   void reassign_short_id_if_lost();
   // The rows of `weave status connections`: ours, then the maker's targets.
@@ -157,7 +156,7 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   Peers peers_;
   Routes routes_;
   TopologyGossiper topology_;
-  DiscoveryIndex discovery_;  // what known_peers() gives the maker
+  DiscoveryIndex discovery_;  // what the maker discovers from
   std::map<std::string, Channel, std::less<>> channels_;
   TokenBucket accept_bucket_;
   ConnectionMaker maker_;
