@@ -252,8 +252,8 @@ void ConnectionMaker::check() {
   }
   const Time now = host_.now();
   // Nothing changed since the last check and nothing has fallen due: it
-  // would find the same targets, no room for those due (it used it), and
-  // the same next time. Only the timer is armed again, as it would be.
+  // would find the same targets, none due (the last check dialled or backed
+  // off every one), and the same next time. Only the timer is armed again, as it would be.
   if (!dirty_ && (!next_ || now < *next_)) {
     host_.cancel(timer_);
     timer_ = 0;
@@ -277,14 +277,12 @@ void ConnectionMaker::check() {
     return at != set.end() && *at == a;
   };
 
-  size_t busy = connections_.size();
   std::optional<Time> next;
   std::vector<decltype(targets_)::iterator> due;
   for (auto it = targets_.begin(); it != targets_.end();) {
     const Endpoint& address = it->first;
     Target& t = it->second;
     if (t.state != TargetState::waiting && t.state != TargetState::suspended) {
-      busy += t.state == TargetState::attempting ? 1 : 0;
       ++it;
       continue;
     }
@@ -306,22 +304,36 @@ void ConnectionMaker::check() {
     ++it;
   }
 
-  // The limit is soft: a due target over it waits until a connection ends.
-  // Which due targets get the room is random, as in mesh (it walks a Go
-  // map): in address order, every peer would pick the same few and a mesh
-  // under a limit would fall apart into cliques.
-  size_t room = due.size();
-  if (config_.conn_limit != 0) room = busy < config_.conn_limit ? config_.conn_limit - busy : 0;
-  if (room < due.size()) {
-    for (size_t k = 0; k < room; ++k) {
-      const size_t pick = k + static_cast<size_t>(host_.random().below(due.size() - k));
-      std::swap(due[k], due[pick]);
-    }
-    due.resize(room);
+  // Weave's attemptConnection: createConnection refuses at the limit before
+  // dialling (connections added so far, not attempts in flight), and the
+  // target backs off like any failed attempt (connectionAborted). Under the
+  // limit every due target is dialled, and the connection layer refuses the
+  // surplus when adding. When they outnumber the room left, dials go out in
+  // random order, as mesh's goroutines start in Go's random map order: in
+  // address order, handshakes that finish together would favour the same
+  // few peers everywhere. Otherwise every dial is kept and address order
+  // will do.
+  const size_t added = connections_.size();
+  const bool at_limit = config_.conn_limit != 0 && added >= config_.conn_limit;
+  const bool contested = config_.conn_limit != 0 && due.size() > config_.conn_limit - added;
+  for (size_t k = 0; contested && k + 1 < due.size(); ++k) {
+    const size_t pick = k + static_cast<size_t>(host_.random().below(due.size() - k));
+    std::swap(due[k], due[pick]);
   }
   std::vector<std::pair<Endpoint, bool>> to_dial;
   for (auto it : due) {
-    it->second.state = TargetState::attempting;
+    Target& t = it->second;
+    if (at_limit) {
+      t.last_error = ConnectionError::other("Connection limit reached (" +
+                                            std::to_string(config_.conn_limit) + ")");
+      try_later(t);
+      if (!next || *t.try_after < *next) next = t.try_after;
+      LOOM_LOG(host_.log(), "mesh", info,
+               "->[" << it->first.to_string()
+                     << "] error during connection attempt: " << t.last_error->message);
+      continue;
+    }
+    t.state = TargetState::attempting;
     to_dial.emplace_back(
         it->first, std::binary_search(direct_targets_.begin(), direct_targets_.end(), it->first));
   }

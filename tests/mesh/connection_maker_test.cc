@@ -287,23 +287,55 @@ TEST_F(ConnectionMakerTest, SuspendsADirectPeerWithoutPortThatConnectedToUs) {
   EXPECT_EQ(dials_to(a).size(), 2u);  // its retry time has long passed
 }
 
-TEST_F(ConnectionMakerTest, DialsNoMoreThanTheConnectionLimit) {
+// Weave's rule (mesh: attemptConnection -> createConnection ->
+// checkConnectionLimit -> connectionAborted): under the limit every due
+// target is dialled; at the limit a due target is not dialled but fails with
+// "Connection limit reached" and backs off like any failed attempt.
+TEST_F(ConnectionMakerTest, AtTheConnectionLimitDueTargetsBackOffInsteadOfDialling) {
   MeshConfig c;
   c.conn_limit = 2;
   make(c);
   on_dial = [&](const Endpoint& x) {
-    connect_for(x, peer(x.addr.value & 0xff), x == ep("10.0.0.1:6783") ? seconds(5) : minutes(30));
+    if (x != ep("10.0.0.1:6783")) return connect_for(x, peer(x.addr.value & 0xff), minutes(30));
+    // ::1 is up for 5 s, then refuses every later dial.
+    if (dials_to(x).size() == 1) return connect_for(x, peer(1), seconds(5));
+    refuse(x);
   };
-  (void)cm->initiate_connections({"10.0.0.1", "10.0.0.2", "10.0.0.3"}, false);
+  (void)cm->initiate_connections({"10.0.0.1", "10.0.0.2"}, false);
   ASSERT_EQ(dials.size(), 2u);
-  world.run_until(seconds(4));
+  world.run_until(seconds(1));
+  ASSERT_EQ(cm->connection_count(), 2u);
+
+  // A third target while at the limit: no dial, a failure that backs off.
+  (void)cm->initiate_connections({"10.0.0.3"}, false);
   EXPECT_EQ(dials.size(), 2u);
-  EXPECT_EQ(cm->connection_count(), 2u);
   EXPECT_EQ(cm->target_state(ep("10.0.0.3:6783")), ConnectionMaker::TargetState::waiting);
-  world.run_until(seconds(6));  // ::1's connection ended at 5 s: room for ::3
-  ASSERT_EQ(dials.size(), 3u);
-  EXPECT_EQ(dials[2].address, ep("10.0.0.3:6783"));
-  EXPECT_EQ(dials[2].at, seconds(5));
+  const auto rows = cm->target_status();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, "failed");
+  EXPECT_NE(rows[0].info.find("Connection limit reached (2)"), std::string::npos) << rows[0].info;
+
+  // ::1's connection ends at 5 s. ::3 is not dialled then, but at its next
+  // retry, which the back-off put in [1 s + 1 s, 1 s + 3 s) (limit reached
+  // each time before that), then [+1.5, +4.5) and so on: after 5 s in any case.
+  world.run_until(seconds(5) + milliseconds(1));
+  EXPECT_EQ(dials_to(ep("10.0.0.3:6783")).size(), 0u);
+  world.run_until(minutes(1));
+  const auto third = dials_to(ep("10.0.0.3:6783"));
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_GT(third[0].at, seconds(5));
+  EXPECT_EQ(cm->connection_count(), 2u);
+}
+
+// Under the limit, every due target is dialled at once (the connection layer
+// refuses the surplus when it adds them, as Weave's handleAddConnection does).
+TEST_F(ConnectionMakerTest, UnderTheLimitEveryDueTargetIsDialled) {
+  MeshConfig c;
+  c.conn_limit = 2;
+  make(c);
+  on_dial = [](const Endpoint&) {};  // attempts stay in flight
+  (void)cm->initiate_connections({"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"}, false);
+  EXPECT_EQ(dials.size(), 4u);
 }
 
 TEST_F(ConnectionMakerTest, ConnectReplaceAndForget) {
