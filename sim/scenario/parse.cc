@@ -43,6 +43,7 @@ const std::vector<std::string>& metric_names() {
       "mesh.converged_at_s",
       "mesh.topology_agreement",
       "mesh.connections",
+      "mesh.groups",
       "mesh.peers_running",
       "mesh.gossip_bytes",
       "ipam.allocated",

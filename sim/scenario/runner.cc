@@ -858,15 +858,32 @@ size_t Run::ipam_violations() {
 std::map<std::string, double> Run::metrics_now() {
   std::map<std::string, double> m;
   size_t running = 0, connections = 0;
-  for (const Node& n : nodes_) {
+  // Groups: running peers joined by mesh connections, found by union-find
+  // over every peer's connections (peer names map back to node indices).
+  std::vector<size_t> parent(nodes_.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  auto root = [&](size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
     if (!n.running) continue;
     ++running;
-    connections += n.mesh->connected_peers().size();
+    const std::vector<mesh::PeerName> peers = n.mesh->connected_peers();
+    connections += peers.size();
+    for (mesh::PeerName p : peers) {
+      const uint64_t j = p.value - peer_name_of(0).value;
+      if (j < nodes_.size() && nodes_[j].running) parent[root(i)] = root(static_cast<size_t>(j));
+    }
   }
+  size_t groups = 0;
+  for (size_t i = 0; i < nodes_.size(); ++i) groups += nodes_[i].running && root(i) == i ? 1 : 0;
   m["mesh.converged"] = converged_now_ ? 1 : 0;
   if (converged_at_) m["mesh.converged_at_s"] = *converged_at_;
   m["mesh.topology_agreement"] = topology_agreement();
   m["mesh.connections"] = static_cast<double>(connections / 2);
+  m["mesh.groups"] = static_cast<double>(groups);
   m["mesh.peers_running"] = static_cast<double>(running);
   const Totals t = totals();
   m["mesh.gossip_bytes"] = t.gossip_bytes;
@@ -964,6 +981,7 @@ const std::vector<std::string>& csv_columns() {
       c.push_back(std::string("dropped_") + dataplane::to_string(static_cast<dataplane::Drop>(i)));
     }
     c.push_back("policy_denied");
+    c.push_back("mesh_groups");
     return c;
   }();
   return columns;
@@ -994,7 +1012,7 @@ void Run::sample() {
         << csv_number(get(std::string("dataplane.dropped.") +
                           dataplane::to_string(static_cast<dataplane::Drop>(i))));
   }
-  row << "," << csv_number(get("policy.denied"));
+  row << "," << csv_number(get("policy.denied")) << "," << get("mesh.groups");
   timeseries_.push_back(row.str());
 }
 
@@ -1159,6 +1177,7 @@ RunResult Run::go() {
                      {"converged_at_s", number_or_null(converged_at_)},
                      {"topology_agreement", get("mesh.topology_agreement")},
                      {"connections", get("mesh.connections")},
+                     {"groups", get("mesh.groups")},
                      {"peers_running", get("mesh.peers_running")},
                      {"gossip_bytes", get("mesh.gossip_bytes")},
                      {"topology_bytes", get("internal.topology_bytes")},
@@ -1259,8 +1278,10 @@ std::string render_summary(const RunResult& r) {
   const json& m = s["mesh"];
   out << "  mesh       " << (m["converged"].get<bool>() ? "converged" : "NOT converged");
   if (m["converged_at_s"].is_number()) out << " (first at " << num(m["converged_at_s"], 2) << " s)";
-  out << ", " << num(m["connections"]) << " connections, gossip "
-      << num(m["gossip_bytes"].get<double>() / 1e6, 2) << " MB\n";
+  out << ", " << num(m["connections"]) << " connections";
+  if (m["groups"].is_number() && m["groups"].get<double>() > 1)
+    out << " in " << num(m["groups"]) << " groups that cannot reach each other";
+  out << ", gossip " << num(m["gossip_bytes"].get<double>() / 1e6, 2) << " MB\n";
   const json& i = s["ipam"];
   out << "  ipam       " << num(i["allocated"]) << " addresses allocated, " << num(i["pending"])
       << " pending, " << num(i["duplicates"]) << " duplicates, "
