@@ -730,7 +730,7 @@ unsigned Allocator::quorum() const {
 Result<void> Allocator::update(PeerName sender, ByteView msg) {
   auto data = decode_gossip(msg);
   if (!data) return data.error();
-  for (const auto& [peer, nickname] : data->nicknames) nicknames_[peer] = nickname;
+  merge_nicknames(std::move(data->nicknames));
 
   if (data->ring) {
     // Whoever sent a ring: merge it. This also ends our wait for consensus
@@ -1051,6 +1051,27 @@ std::optional<PeerName> Allocator::lookup_peername(const std::string& name) cons
     if (nickname == name) return peer;
   }
   return PeerName::parse(name);
+}
+
+// Both are sorted by name: one walk updates the nicknames we have, and those
+// of peers new to us go in together.
+void Allocator::merge_nicknames(Nicknames&& theirs) {
+  std::vector<std::pair<PeerName, std::string>> added;
+  auto at = nicknames_.begin();
+  for (auto& [peer, nickname] : theirs) {
+    at = std::lower_bound(at, nicknames_.end(), peer,
+                          [](const auto& entry, PeerName p) { return entry.first < p; });
+    if (at == nicknames_.end() || at->first != peer) {
+      added.emplace_back(peer, std::move(nickname));
+    } else if (at->second != nickname) {
+      at->second = std::move(nickname);
+    }
+  }
+  if (!added.empty()) {
+    // Not from move iterators: Boost 1.74's ordered-range insert reads an
+    // element more than once, and would take moved-from nicknames.
+    nicknames_.insert(boost::container::ordered_unique_range, added.begin(), added.end());
+  }
 }
 
 // Keeps the nicknames of peers in the ring or in the topology.

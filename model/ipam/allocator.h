@@ -181,7 +181,7 @@ class Allocator final : public mesh::Gossiper {
   const AllocatorConfig& config() const { return config_; }
   bool awaiting_consensus() const { return awaiting_consensus_; }
   bool shutting_down() const { return shutting_down_; }
-  const std::map<PeerName, std::string>& nicknames() const { return nicknames_; }
+  const Nicknames& nicknames() const { return nicknames_; }
   // Every ident's addresses (CIDRs), as persisted under ownedAddresses.
   struct Owned {
     bool is_container = false;
@@ -248,6 +248,7 @@ class Allocator final : public mesh::Gossiper {
   PeerName pick_peer_from_nicknames(const std::function<bool(PeerName)>& valid) const;
   std::optional<PeerName> lookup_peername(const std::string& name) const;
   void prune_nicknames();
+  void merge_nicknames(Nicknames&& theirs);
   std::string annotate(const std::vector<PeerName>& names) const;
   std::string describe(PeerName peer) const;
 
@@ -269,7 +270,7 @@ class Allocator final : public mesh::Gossiper {
   Ring ring_;
   Space space_;
   std::map<std::string, Owned> owned_;
-  std::map<PeerName, std::string> nicknames_;
+  Nicknames nicknames_;
   std::optional<paxos::Participant> paxos_;
   bool awaiting_consensus_ = false;
   bool shutting_down_ = false;

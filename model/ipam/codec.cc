@@ -279,8 +279,8 @@ Result<paxos::GossipState> decode_paxos(ByteView bytes) {
   const uint8_t format = r.u8("format");
   if (!r.failed() && format != kCodecFormat) r.fail("unknown format " + std::to_string(format));
   const uint16_t count = r.u16("node count");
-  r.plausible(count, kClaimsMinSize, "node");
   paxos::GossipState state;
+  if (r.plausible(count, kClaimsMinSize, "node")) state.reserve(count);
   for (size_t i = 0; i < count && !r.failed(); ++i) {
     const Field which("node", i);
     const paxos::NodeID id = read_node(r, which);
@@ -318,8 +318,8 @@ Bytes encode_gossip(const IpamGossip& gossip) {
                        gossip.ring ? &*gossip.ring : nullptr);
 }
 
-Bytes encode_gossip(const std::map<PeerName, std::string>& nicknames,
-                    const paxos::GossipState* paxos_state, const Ring* ring_state) {
+Bytes encode_gossip(const Nicknames& nicknames, const paxos::GossipState* paxos_state,
+                    const Ring* ring_state) {
   if (paxos_state && paxos_state->empty()) paxos_state = nullptr;
   const Bytes paxos = paxos_state ? encode_paxos(*paxos_state) : Bytes();
   const Bytes ring = ring_state ? encode_ring(*ring_state) : Bytes();
@@ -357,7 +357,7 @@ Result<IpamGossip> decode_gossip(ByteView bytes) {
   }
   IpamGossip gossip;
   const uint16_t nick_count = r.u16("nickname count");
-  r.plausible(nick_count, kNameSize + 1, "nickname");
+  if (r.plausible(nick_count, kNameSize + 1, "nickname")) gossip.nicknames.reserve(nick_count);
   for (size_t i = 0; i < nick_count && !r.failed(); ++i) {
     const Field which("nickname", i);
     const PeerName name = r.name(Field(which, "peer name"));

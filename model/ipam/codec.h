@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 
+#include <boost/container/flat_map.hpp>
+
 #include "model/bytes.h"
 #include "model/ipam/paxos.h"
 #include "model/ipam/ring.h"
@@ -40,8 +42,11 @@ Result<paxos::GossipState> decode_paxos(ByteView bytes);
 // What the "IPallocation" channel gossips (Weave's gossipState, less its
 // backward-compatibility timestamp). Paxos while there is no ring, the ring
 // once there is; neither from an observer asking for a ring.
+// Peer names and nicknames, sorted by name.
+using Nicknames = boost::container::flat_map<PeerName, std::string>;
+
 struct IpamGossip {
-  std::map<PeerName, std::string> nicknames;
+  Nicknames nicknames;
   paxos::GossipState paxos;  // empty: absent (gob omits empty maps too)
   std::optional<Ring> ring;
 };
@@ -52,8 +57,7 @@ struct IpamGossip {
 Bytes encode_gossip(const IpamGossip& gossip);
 // The same from the parts, without copying them into an IpamGossip (a null
 // or empty Paxos state and a null ring are absent).
-Bytes encode_gossip(const std::map<PeerName, std::string>& nicknames,
-                    const paxos::GossipState* paxos, const Ring* ring);
+Bytes encode_gossip(const Nicknames& nicknames, const paxos::GossipState* paxos, const Ring* ring);
 Result<IpamGossip> decode_gossip(ByteView bytes);
 
 // A space request's range: u32 start, u32 end, start < end.
