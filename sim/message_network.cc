@@ -43,7 +43,7 @@ std::optional<size_t> MessageNetwork::host_of(Ipv4 address) const {
 }
 
 const std::vector<MessageNetwork::Hop>* MessageNetwork::path(size_t from, size_t to) {
-  auto key = std::make_pair(from, to);
+  const uint64_t key = uint64_t{from} << 32 | to;
   auto it = path_cache_.find(key);
   if (it != path_cache_.end()) return &it->second;
   std::vector<Hop> hops;

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -82,7 +83,7 @@ class MessageNetwork {
   PathFinder paths_;
   std::vector<Link> links_;
   std::map<uint32_t, size_t> hosts_by_address_;
-  std::map<std::pair<size_t, size_t>, std::vector<Hop>> path_cache_;
+  std::unordered_map<uint64_t, std::vector<Hop>> path_cache_;  // from << 32 | to
   std::map<size_t, MessageStreamTransport*> transports_;
   std::vector<uint32_t> groups_;
   uint64_t transfers_ = 0;

@@ -248,12 +248,17 @@ class World::Impl {
   }
 
   // Breadth-first from a, as finalize_routes() goes (ties to the link
-  // added first); the links back from b.
-  std::vector<size_t> path(size_t a, size_t b) const {
-    std::vector<size_t> via(hosts.size(), kNone);  // the link each host is reached by
+  // added first): the link each host is reached by. Kept per source until
+  // a link is added: message fidelity asks for a path per new pair of
+  // hosts, and a thousand peers dial each other.
+  const std::vector<size_t>& tree(size_t a) const {
+    if (trees.size() < hosts.size()) trees.resize(hosts.size());
+    std::vector<size_t>& via = trees[a];
+    if (via.size() == hosts.size()) return via;
+    via.assign(hosts.size(), kNone);
     std::queue<size_t> frontier;
     frontier.push(a);
-    while (!frontier.empty() && via[b] == kNone && a != b) {
+    while (!frontier.empty()) {
       const size_t u = frontier.front();
       frontier.pop();
       for (const auto& [link, v] : hosts[u].adjacency) {
@@ -262,8 +267,16 @@ class World::Impl {
         frontier.push(v);
       }
     }
+    return via;
+  }
+  mutable std::vector<std::vector<size_t>> trees;  // cleared when a link is added
+
+  // The links from a to b along tree(a).
+  std::vector<size_t> path(size_t a, size_t b) const {
     std::vector<size_t> out;
-    if (a == b || via[b] == kNone) return out;
+    if (a == b) return out;
+    const std::vector<size_t>& via = tree(a);
+    if (via[b] == kNone) return out;
     for (size_t at = b; at != a;
          at = links[via[at]].a == at ? links[via[at]].b : links[via[at]].a) {
       out.push_back(via[at]);
@@ -527,6 +540,7 @@ size_t World::link(size_t a, size_t b, const LinkSpec& spec) {
   impl_->links.push_back(record);
   hosts[a].adjacency.emplace_back(index, b);
   hosts[b].adjacency.emplace_back(index, a);
+  impl_->trees.clear();
   for (size_t end : {a, b}) {
     if (impl_->pcap_prefix.count(end) != 0) impl_->enable_pcap_on(end, index);
   }
