@@ -858,8 +858,17 @@ size_t Run::ipam_violations() {
 std::map<std::string, double> Run::metrics_now() {
   std::map<std::string, double> m;
   size_t running = 0, connections = 0;
-  // Groups: running peers joined by mesh connections, found by union-find
-  // over every peer's connections (peer names map back to node indices).
+  // Groups: running peers joined by mesh connections that both ends hold
+  // (a dialler adds a connection before the far end refuses it), found by
+  // union-find; peer names map back to node indices.
+  std::vector<std::vector<mesh::PeerName>> peers_of(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!nodes_[i].running) continue;
+    ++running;
+    peers_of[i] = nodes_[i].mesh->connected_peers();
+    std::sort(peers_of[i].begin(), peers_of[i].end());
+    connections += peers_of[i].size();
+  }
   std::vector<size_t> parent(nodes_.size());
   for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
   auto root = [&](size_t i) {
@@ -867,14 +876,12 @@ std::map<std::string, double> Run::metrics_now() {
     return i;
   };
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& n = nodes_[i];
-    if (!n.running) continue;
-    ++running;
-    const std::vector<mesh::PeerName> peers = n.mesh->connected_peers();
-    connections += peers.size();
-    for (mesh::PeerName p : peers) {
+    for (mesh::PeerName p : peers_of[i]) {
       const uint64_t j = p.value - peer_name_of(0).value;
-      if (j < nodes_.size() && nodes_[j].running) parent[root(i)] = root(static_cast<size_t>(j));
+      if (j < nodes_.size() &&
+          std::binary_search(peers_of[j].begin(), peers_of[j].end(), peer_name_of(i))) {
+        parent[root(i)] = root(static_cast<size_t>(j));
+      }
     }
   }
   size_t groups = 0;
