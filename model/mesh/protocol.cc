@@ -190,6 +190,17 @@ Result<std::optional<Bytes>> FrameReader::next() {
   const auto begin = buffer_.begin() + static_cast<ptrdiff_t>(consumed_ + kLengthPrefixSize);
   Bytes body(begin, begin + static_cast<ptrdiff_t>(length));
   consumed_ += kLengthPrefixSize + length;
+  if (consumed_ == buffer_.size()) {
+    // All read. One big message (an IPAM state at a thousand peers is
+    // megabytes) must not leave its capacity behind for the rest of the
+    // connection's life.
+    if (buffer_.capacity() > kKeptCapacity) {
+      Bytes().swap(buffer_);
+    } else {
+      buffer_.clear();
+    }
+    consumed_ = 0;
+  }
   return std::optional<Bytes>(std::move(body));
 }
 

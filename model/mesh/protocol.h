@@ -88,8 +88,12 @@ class FrameReader {
   Result<std::optional<Bytes>> next();
   // Bytes held that are not yet a whole message.
   size_t buffered() const { return buffer_.size() - consumed_; }
+  // Bytes of memory the reader holds (at most 64 KiB once all is read).
+  size_t held() const { return buffer_.capacity(); }
 
  private:
+  static constexpr size_t kKeptCapacity = 64 * 1024;  // kept between messages
+
   size_t max_size_;
   Bytes buffer_;
   size_t consumed_ = 0;

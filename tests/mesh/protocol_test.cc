@@ -77,6 +77,25 @@ TEST(FrameReader, AnyChunkingGivesTheSameMessages) {
   }
 }
 
+// A connection that once received a big message (IPAM's state is megabytes
+// at a thousand peers) must not hold that much for the rest of its life:
+// at a thousand peers with thirty connections each, that was gigabytes.
+TEST(FrameReader, GivesBackABigMessagesMemoryOnceItIsRead) {
+  FrameReader reader;
+  reader.append(*frame_message(Bytes(1 << 20, 5)));
+  EXPECT_GE(reader.held(), size_t{1} << 20);
+  auto next = reader.next();
+  ASSERT_TRUE(next.ok());
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->size(), size_t{1} << 20);
+  EXPECT_LE(reader.held(), size_t{64} * 1024);
+  // Small messages keep their (small) buffer, and still read correctly.
+  reader.append(*frame_message(Bytes{1, 2}));
+  auto small = reader.next();
+  ASSERT_TRUE(small.ok() && small->has_value());
+  EXPECT_EQ(**small, (Bytes{1, 2}));
+}
+
 TEST(FrameReader, OverLongLengthIsAnErrorAtOnce) {
   FrameReader reader;
   reader.append(Bytes{0x00, 0xA0, 0x00, 0x01});  // 10 MiB + 1
