@@ -253,7 +253,8 @@ void ConnectionMaker::check() {
   const Time now = host_.now();
   // Nothing changed since the last check and nothing has fallen due: it
   // would find the same targets, none due (the last check dialled or backed
-  // off every one), and the same next time. Only the timer is armed again, as it would be.
+  // off every one), and the same next time. Only the timer is armed again,
+  // as it would be.
   if (!dirty_ && (!next_ || now < *next_)) {
     host_.cancel(timer_);
     timer_ = 0;
