@@ -163,11 +163,9 @@ Result<Bytes> frame_message(ByteView body, size_t max_size) {
 void FrameReader::append(ByteView bytes) {
   if (error_) return;
   // Drop what was consumed before growing, so a long stream of small
-  // messages does not keep its history.
-  if (consumed_ > 0 && consumed_ == buffer_.size()) {
-    buffer_.clear();
-    consumed_ = 0;
-  } else if (consumed_ > 4096 && consumed_ * 2 > buffer_.size()) {
+  // messages does not keep its history (next() empties a buffer it has
+  // read to the end).
+  if (consumed_ > 4096 && consumed_ * 2 > buffer_.size()) {
     buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<ptrdiff_t>(consumed_));
     consumed_ = 0;
   }
