@@ -54,6 +54,9 @@ double secs(Time t) { return std::chrono::duration<double>(t).count(); }
 double round_us(double s) { return std::round(s * 1e6) / 1e6; }
 
 mesh::PeerName peer_name_of(size_t node) { return mesh::PeerName(0x0a0000000000ULL + node + 1); }
+// The node a peer name was made for by peer_name_of (a value past the
+// nodes for a name it did not make).
+uint64_t node_of(mesh::PeerName name) { return name.value - peer_name_of(0).value; }
 
 // Nearest-rank percentile of sorted values.
 double percentile(const std::vector<double>& sorted, double p) {
@@ -877,7 +880,7 @@ std::map<std::string, double> Run::metrics_now() {
   };
   for (size_t i = 0; i < nodes_.size(); ++i) {
     for (mesh::PeerName p : peers_of[i]) {
-      const uint64_t j = p.value - peer_name_of(0).value;
+      const uint64_t j = node_of(p);
       if (j < nodes_.size() &&
           std::binary_search(peers_of[j].begin(), peers_of[j].end(), peer_name_of(i))) {
         parent[root(i)] = root(static_cast<size_t>(j));
