@@ -134,6 +134,8 @@ class SleeveForwarder final : public Forwarder {
   TimerId mtu_timer_ = 0;
   TimerId fail_timer_ = 0;
   Heartbeats heartbeats_;  // interval 0 until confirmed
+  // Reused for batches up to this size (a jumbo MTU's worth).
+  static constexpr size_t kReusedDatagramCapacity = 9 * 1024;
   Bytes datagram_;
 };
 

@@ -189,9 +189,9 @@ Result<std::optional<Bytes>> FrameReader::next() {
   Bytes body(begin, begin + static_cast<ptrdiff_t>(length));
   consumed_ += kLengthPrefixSize + length;
   if (consumed_ == buffer_.size()) {
-    // All read. One big message (an IPAM state at a thousand peers is
-    // megabytes) must not leave its capacity behind for the rest of the
-    // connection's life.
+    // All read. A big message (an IPAM state at a thousand peers is
+    // megabytes; topology and IPAM gossip tens of KB) must not leave its
+    // capacity behind for the rest of the connection's life.
     if (buffer_.capacity() > kKeptCapacity) {
       Bytes().swap(buffer_);
     } else {
