@@ -72,6 +72,11 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   Routes& routes() { return routes_; }
   const MeshConfig& config() const { return config_; }
   // Peers we hold a connection to (pending or established), sorted.
+  // Inbound streams waiting for an accept token (weave's listener takes 20
+  // a second), and how many of them still hold a stream: one whose dialer
+  // gave up keeps its place but not its memory.
+  size_t accept_queue_length() const { return accept_queue_.size(); }
+  size_t accept_queue_held() const;
   std::vector<PeerName> connected_peers() const;
   const Connection* connection_to(PeerName peer) const;
   const ConnectionMaker& connection_maker() const { return maker_; }
@@ -115,6 +120,7 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   void dial(const Endpoint& address, bool accept_new_peer);
   void accept(StreamPtr stream);
   void pump_accepts();
+  void forget_dead_accepts();
   void start_connection(StreamPtr stream, bool outbound, std::optional<Endpoint> target,
                         bool accept_new_peer);
   Entry* entry_of(const Connection& conn);
@@ -168,7 +174,8 @@ class Mesh final : public GossipRouter, private ConnectionOwner {
   TimerId gc_timer_ = 0;
   TimerId gossip_timer_ = 0;
   TimerId reap_timer_ = 0;
-  std::deque<StreamPtr> accept_queue_;  // waiting for an accept token
+  std::deque<StreamPtr> accept_queue_;  // waiting for an accept token (null: forgotten)
+  size_t accept_queue_live_ = 0;        // not forgotten at the last sweep
   TimerId accept_timer_ = 0;
   uint64_t next_entry_ = 1;
   std::map<uint64_t, Entry> connections_;               // every live connection, by start order
