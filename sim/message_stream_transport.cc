@@ -106,12 +106,21 @@ void MessageStream::write(ByteView bytes) {
 
 // Messages are acknowledged in the order written (one path, FIFO).
 void MessageStream::forget_sent() {
-  while (!unsent_.empty() && unsent_.front().acked <= now()) unsent_.pop_front();
+  while (unsent_head_ < unsent_.size() && unsent_[unsent_head_].acked <= now()) ++unsent_head_;
+  if (unsent_head_ == unsent_.size()) {
+    unsent_.clear();
+    unsent_head_ = 0;
+    unsent_head_ = 0;
+  } else if (unsent_head_ >= 32 && unsent_head_ * 2 >= unsent_.size()) {
+    unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<ptrdiff_t>(unsent_head_));
+    unsent_head_ = 0;
+  }
 }
 
 double MessageStream::unacked_at(Time t) const {
   double unacked = 0;
-  for (const Unacked& u : unsent_) {
+  for (size_t i = unsent_head_; i < unsent_.size(); ++i) {
+    const Unacked& u = unsent_[i];
     if (t >= u.acked) continue;
     if (t <= u.written) {
       unacked += static_cast<double>(u.size);
@@ -140,7 +149,7 @@ void MessageStream::watch_drain() {
   if (unacked_at(t) > buffer) {
     Time lo = t;  // still over
     Time hi = t;  // within, once found
-    for (const Unacked& u : unsent_) hi = std::max(hi, u.acked);
+    for (size_t i = unsent_head_; i < unsent_.size(); ++i) hi = std::max(hi, unsent_[i].acked);
     while (hi - lo > Time(1)) {
       const Time mid = lo + (hi - lo) / 2;
       (unacked_at(mid) > buffer ? lo : hi) = mid;
@@ -256,6 +265,7 @@ void MessageStream::close() {
     state_ = State::closing;
     held_.clear();
     unsent_.clear();
+    unsent_head_ = 0;
     drained_owed_ = false;
     ++in_flight_;
     transmit(next_seq_++, nullptr, true, 0);  // the FIN, after everything written
@@ -266,6 +276,7 @@ void MessageStream::close() {
 
 void MessageStream::end(Error error) {
   unsent_.clear();
+  unsent_head_ = 0;
   drained_owed_ = false;
   ended(std::move(error));
 }
@@ -276,6 +287,7 @@ void MessageStream::finish() {
   state_ = State::done;
   held_.clear();
   unsent_.clear();
+  unsent_head_ = 0;
   early_.clear();
   if (transport_ != nullptr) transport_->forget(id_);
 }

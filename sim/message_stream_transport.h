@@ -9,11 +9,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "model/host.h"
 #include "sim/message_network.h"
@@ -93,7 +93,11 @@ class MessageStream final : public StreamEnd<MessageStream>,
     Time acked;
     size_t size;
   };
-  std::deque<Unacked> unsent_;
+  // From unsent_head_ on (a vector, not a deque: libstdc++'s deque
+  // allocates 576 bytes before its first element, and a thousand hosts
+  // dialling each other hold half a million streams).
+  std::vector<Unacked> unsent_;
+  size_t unsent_head_ = 0;
   // Bytes of unsent_ not yet acknowledged at t.
   double unacked_at(Time t) const;
   bool drained_owed_ = false;
