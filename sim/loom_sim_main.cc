@@ -60,6 +60,16 @@ int main(int argc, char** argv) {
                  "stop after this much wall time; the results cover the run so far and the exit "
                  "status is 1")
       ->check(CLI::NonNegativeNumber);
+  // The default keeps a run that outgrows the machine out of the kernel's
+  // OOM killer, which would leave no results at all.
+  const double machine_gb = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                            static_cast<double>(sysconf(_SC_PAGESIZE)) / 1e9;
+  double max_memory_gb = 0.9 * machine_gb;
+  app.add_option("--max-memory-gb", max_memory_gb,
+                 "stop when the simulator's resident memory passes this many GB, as "
+                 "--max-wall-seconds stops (default: 90 % of this machine's memory; 0: no "
+                 "limit)")
+      ->check(CLI::NonNegativeNumber);
   app.footer(
       "Exit status: 0 when every expectation holds, 1 when one fails, 2 for bad input.\n"
       "Results: summary.json (deterministic), timeseries.csv, events.jsonl, run.json.\n"
@@ -88,6 +98,7 @@ int main(int argc, char** argv) {
     options.pcap_nodes = parse_pcap(pcap, scenario.node_count());
     options.quiet = quiet;
     options.max_wall_seconds = max_wall;
+    options.max_rss_bytes = static_cast<uint64_t>(max_memory_gb * 1e9);
     options.progress = !quiet && isatty(STDERR_FILENO) != 0;
     const RunResult result = run_scenario(scenario, options);
     std::cout << render_summary(result);

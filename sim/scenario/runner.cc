@@ -66,6 +66,15 @@ double percentile(const std::vector<double>& sorted, double p) {
   return sorted[rank - 1];
 }
 
+// Resident memory now, from /proc/self/statm (0 where there is none).
+uint64_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0;
+  uint64_t resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
 long peak_rss_kb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -259,6 +268,44 @@ class Run {
   Clock::time_point last_progress_ = Clock::now();
   size_t ring_disagreements_ = 0;
   bool stopped_early_ = false;
+  std::string stopped_by_;
+  Clock::time_point rss_checked_{};
+  // True once a RunOptions limit is passed (then stays true). Looks at the
+  // memory at most once a wall second.
+  bool past_a_limit() {
+    if (stopped_early_) return true;
+    if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0) return false;
+    const Clock::time_point now = Clock::now();
+    if (o_.max_wall_seconds > 0 &&
+        std::chrono::duration<double>(now - wall_start_).count() > o_.max_wall_seconds) {
+      stopped_by_ = "--max-wall-seconds";
+    } else if (o_.max_rss_bytes > 0 && now - rss_checked_ >= std::chrono::seconds(1)) {
+      rss_checked_ = now;
+      if (rss_bytes() > o_.max_rss_bytes) stopped_by_ = "--max-memory-gb";
+    }
+    if (stopped_by_.empty()) return false;
+    stopped_early_ = true;
+    note({{"event", "stopped"},
+          {"reason", stopped_by_ == "--max-wall-seconds" ? "max_wall_seconds" : "max_memory_gb"}});
+    return true;
+  }
+  // Runs the world to t, looking at the limits every virtual millisecond (a
+  // virtual second of a thousand hosts can take minutes and gigabytes).
+  // False when one stopped it first.
+  bool run_to(Time t) {
+    constexpr Time kLimitPoll = std::chrono::milliseconds(1);
+    if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0) {
+      world_.run_until(t);
+      return true;
+    }
+    // In slices that end exactly at t: the events run in the same order as
+    // in one call.
+    do {
+      if (past_a_limit()) return false;
+      world_.run_until(std::min(t, world_.now() + kLimitPoll));
+    } while (world_.now() < t);
+    return true;
+  }
 };
 
 // --- building -------------------------------------------------------------
@@ -1118,7 +1165,7 @@ RunResult Run::go() {
   std::vector<ExpectationResult> timed(s_.expectations.size());
   for (const Step& step : steps) {
     if (step.at > s_.duration) break;
-    world_.run_until(step.at);
+    if (!run_to(step.at)) break;
     switch (step.order) {
       case 0:
         start_node(step.index);
@@ -1146,14 +1193,9 @@ RunResult Run::go() {
       }
     }
     progress(false);
-    if (o_.max_wall_seconds > 0 &&
-        std::chrono::duration<double>(Clock::now() - wall_start_).count() > o_.max_wall_seconds) {
-      stopped_early_ = true;
-      note({{"event", "stopped"}, {"reason", "max_wall_seconds"}});
-      break;
-    }
+    if (past_a_limit()) break;
   }
-  if (!stopped_early_) world_.run_until(s_.duration);
+  if (!stopped_early_) run_to(s_.duration);
   progress(true);
 
   converged_now_ = converged();
@@ -1167,6 +1209,7 @@ RunResult Run::go() {
 
   RunResult result;
   result.stopped_early = stopped_early_;
+  result.stopped_by = stopped_by_;
   for (size_t x = 0; x < s_.expectations.size(); ++x) {
     result.expectations.push_back(s_.expectations[x].at ? timed[x]
                                                         : check(s_.expectations[x], final_metrics));
@@ -1182,7 +1225,7 @@ RunResult Run::go() {
   summary["fidelity"] = s_.fidelity == StreamFidelity::tcp ? "tcp" : "message";
   summary["nodes"] = nodes_.size();
   summary["sim_seconds"] = round_us(secs(world_.now()));
-  if (stopped_early_) summary["stopped_early"] = true;  // by --max-wall-seconds
+  if (stopped_early_) summary["stopped_early"] = true;  // by a RunOptions limit
   summary["mesh"] = {{"converged", converged_now_},
                      {"converged_at_s", number_or_null(converged_at_)},
                      {"topology_agreement", get("mesh.topology_agreement")},
@@ -1336,7 +1379,7 @@ std::string render_summary(const RunResult& r) {
     out << "\n";
   }
   if (r.stopped_early) {
-    out << "STOPPED by --max-wall-seconds at " << num(s["sim_seconds"], 2) << " s simulated\n";
+    out << "STOPPED by " << r.stopped_by << " at " << num(s["sim_seconds"], 2) << " s simulated\n";
   }
   out << (r.ok()            ? "all expectations hold\n"
           : r.stopped_early ? "the run did not finish\n"

@@ -28,6 +28,11 @@ struct RunOptions {
   // Stop after this much wall time (0: never): the results then describe
   // the run up to where it stopped, and every expectation not reached fails.
   double max_wall_seconds = 0;
+  // Stop when the process's resident memory passes this many bytes (0:
+  // never), the same way: a run that outgrows the machine ends with its
+  // results rather than in the kernel's OOM killer. Both limits are
+  // checked every virtual millisecond.
+  uint64_t max_rss_bytes = 0;
 };
 
 struct ExpectationResult {
@@ -44,7 +49,8 @@ struct RunResult {
   nlohmann::json summary;  // summary.json: deterministic
   nlohmann::json run;      // run.json: wall time, RSS, events per second
   std::vector<ExpectationResult> expectations;
-  bool stopped_early = false;  // RunOptions::max_wall_seconds cut it short
+  bool stopped_early = false;  // a RunOptions limit cut it short
+  std::string stopped_by;      // which: "--max-wall-seconds" or "--max-memory-gb"
   bool ok() const;
   // 0 when every expectation holds, 1 otherwise.
   int exit_code() const { return ok() ? 0 : 1; }

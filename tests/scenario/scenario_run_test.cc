@@ -143,6 +143,20 @@ TEST(ScenarioRun, AWallLimitStopsTheRunAndFailsIt) {
   EXPECT_NE(render_summary(r).find("STOPPED by --max-wall-seconds"), std::string::npos);
 }
 
+// --max-memory-gb: the same, when the process outgrows the limit (here
+// one byte: the first look at the memory stops it, within the first step).
+TEST(ScenarioRun, AMemoryLimitStopsTheRunWithItsResults) {
+  RunOptions o = quiet();
+  o.max_rss_bytes = 1;
+  const RunResult r = run_scenario(load_scenario(ci("mesh-formation.json")), o);
+  EXPECT_TRUE(r.stopped_early);
+  EXPECT_EQ(r.stopped_by, "--max-memory-gb");
+  EXPECT_EQ(r.exit_code(), 1);
+  EXPECT_TRUE(r.summary["stopped_early"].get<bool>());
+  EXPECT_LT(r.summary["sim_seconds"].get<double>(), 1.0);
+  EXPECT_NE(render_summary(r).find("STOPPED by --max-memory-gb"), std::string::npos);
+}
+
 TEST(ScenarioRun, PodsGetAddressesFromIpamAndPingOverTheOverlay) {
   const RunResult r = run_scenario(load_scenario(ci("sleeve-encrypted.json")), quiet());
   EXPECT_TRUE(r.ok()) << render_summary(r);
