@@ -64,10 +64,10 @@ int main(int argc, char** argv) {
   // OOM killer, which would leave no results at all.
   const double machine_gb = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
                             static_cast<double>(sysconf(_SC_PAGESIZE)) / 1e9;
-  double max_memory_gb = 0.9 * machine_gb;
+  double max_memory_gb = 0.8 * machine_gb;
   app.add_option("--max-memory-gb", max_memory_gb,
                  "stop when the simulator's resident memory passes this many GB, as "
-                 "--max-wall-seconds stops (default: 90 % of this machine's memory; 0: no "
+                 "--max-wall-seconds stops (default: 80 % of this machine's memory; 0: no "
                  "limit)")
       ->check(CLI::NonNegativeNumber);
   app.footer(
