@@ -289,23 +289,31 @@ class Run {
           {"reason", stopped_by_ == "--max-wall-seconds" ? "max_wall_seconds" : "max_memory_gb"}});
     return true;
   }
-  // Runs the world to t, looking at the limits every virtual millisecond (a
-  // virtual second of a thousand hosts can take minutes and gigabytes).
-  // False when one stopped it first.
+  // Runs the world to t, looking at the limits between slices of virtual
+  // time sized to take about 10-100 wall ms each (1 ms to 1 s virtual: a
+  // virtual second of a thousand hosts can take minutes and gigabytes, one
+  // of a quiet scenario microseconds). False when a limit stopped it first.
   bool run_to(Time t) {
-    constexpr Time kLimitPoll = std::chrono::milliseconds(1);
     if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0) {
       world_.run_until(t);
       return true;
     }
-    // In slices that end exactly at t: the events run in the same order as
-    // in one call.
+    // The slices end exactly at t: the events run in the same order as in
+    // one call.
     do {
       if (past_a_limit()) return false;
-      world_.run_until(std::min(t, world_.now() + kLimitPoll));
+      const Clock::time_point began = Clock::now();
+      world_.run_until(std::min(t, world_.now() + slice_));
+      const auto took = Clock::now() - began;
+      if (took < std::chrono::milliseconds(10)) {
+        slice_ = std::min<Time>(slice_ * 2, std::chrono::seconds(1));
+      } else if (took > std::chrono::milliseconds(100)) {
+        slice_ = std::max<Time>(slice_ / 2, std::chrono::milliseconds(1));
+      }
     } while (world_.now() < t);
     return true;
   }
+  Time slice_ = std::chrono::milliseconds(1);
 };
 
 // --- building -------------------------------------------------------------

@@ -31,7 +31,7 @@ struct RunOptions {
   // Stop when the process's resident memory passes this many bytes (0:
   // never), the same way: a run that outgrows the machine ends with its
   // results rather than in the kernel's OOM killer. Both limits are
-  // checked every virtual millisecond.
+  // checked every 10-100 wall ms (between 1 ms and 1 s of virtual time).
   uint64_t max_rss_bytes = 0;
 };
 
