@@ -108,9 +108,7 @@ void MessageStream::write(ByteView bytes) {
 void MessageStream::forget_sent() {
   while (unsent_head_ < unsent_.size() && unsent_[unsent_head_].acked <= now()) ++unsent_head_;
   if (unsent_head_ == unsent_.size()) {
-    unsent_.clear();
-    unsent_head_ = 0;
-    unsent_head_ = 0;
+    drop_unsent();
   } else if (unsent_head_ >= 32 && unsent_head_ * 2 >= unsent_.size()) {
     unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<ptrdiff_t>(unsent_head_));
     unsent_head_ = 0;
@@ -264,8 +262,7 @@ void MessageStream::close() {
   if (state_ == State::open) {
     state_ = State::closing;
     held_.clear();
-    unsent_.clear();
-    unsent_head_ = 0;
+    drop_unsent();
     drained_owed_ = false;
     ++in_flight_;
     transmit(next_seq_++, nullptr, true, 0);  // the FIN, after everything written
@@ -275,8 +272,7 @@ void MessageStream::close() {
 }
 
 void MessageStream::end(Error error) {
-  unsent_.clear();
-  unsent_head_ = 0;
+  drop_unsent();
   drained_owed_ = false;
   ended(std::move(error));
 }
@@ -286,8 +282,7 @@ void MessageStream::finish() {
   if (state_ == State::done) return;
   state_ = State::done;
   held_.clear();
-  unsent_.clear();
-  unsent_head_ = 0;
+  drop_unsent();
   early_.clear();
   if (transport_ != nullptr) transport_->forget(id_);
 }

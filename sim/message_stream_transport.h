@@ -98,6 +98,10 @@ class MessageStream final : public StreamEnd<MessageStream>,
   // dialling each other hold half a million streams).
   std::vector<Unacked> unsent_;
   size_t unsent_head_ = 0;
+  void drop_unsent() {
+    unsent_.clear();
+    unsent_head_ = 0;
+  }
   // Bytes of unsent_ not yet acknowledged at t.
   double unacked_at(Time t) const;
   bool drained_owed_ = false;
