@@ -60,6 +60,11 @@ int main(int argc, char** argv) {
                  "stop after this much wall time; the results cover the run so far and the exit "
                  "status is 1")
       ->check(CLI::NonNegativeNumber);
+  double progress_seconds = 0;
+  app.add_option("--progress-seconds", progress_seconds,
+                 "also print a whole progress line (with resident memory) to stderr every so "
+                 "many wall seconds, terminal or not: for logs of long runs")
+      ->check(CLI::NonNegativeNumber);
   // The default keeps a run that outgrows the machine out of the kernel's
   // OOM killer, which would leave no results at all.
   const double machine_gb = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
@@ -100,6 +105,7 @@ int main(int argc, char** argv) {
     options.max_wall_seconds = max_wall;
     options.max_rss_bytes = static_cast<uint64_t>(max_memory_gb * 1e9);
     options.progress = !quiet && isatty(STDERR_FILENO) != 0;
+    options.progress_seconds = progress_seconds;
     const RunResult result = run_scenario(scenario, options);
     std::cout << render_summary(result);
     if (!options.out_dir.empty()) std::cout << "results in " << options.out_dir << "/\n";

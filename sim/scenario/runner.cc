@@ -266,6 +266,7 @@ class Run {
   std::vector<ExpectationResult> timed_results_;
   Clock::time_point wall_start_ = Clock::now();
   Clock::time_point last_progress_ = Clock::now();
+  Clock::time_point last_progress_line_ = Clock::now();
   size_t ring_disagreements_ = 0;
   bool stopped_early_ = false;
   std::string stopped_by_;
@@ -289,12 +290,14 @@ class Run {
           {"reason", stopped_by_ == "--max-wall-seconds" ? "max_wall_seconds" : "max_memory_gb"}});
     return true;
   }
-  // Runs the world to t, looking at the limits between slices of virtual
-  // time sized to take about 10-100 wall ms each (1 ms to 1 s virtual: a
-  // virtual second of a thousand hosts can take minutes and gigabytes, one
-  // of a quiet scenario microseconds). False when a limit stopped it first.
+  // Runs the world to t, looking at the limits and the progress lines
+  // between slices of virtual time sized to take about 10-100 wall ms each
+  // (1 ms to 1 s virtual: a virtual second of a thousand hosts can take
+  // minutes and gigabytes, one of a quiet scenario microseconds). False
+  // when a limit stopped it first.
   bool run_to(Time t) {
-    if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0) {
+    if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0 && !o_.progress &&
+        o_.progress_seconds <= 0) {
       world_.run_until(t);
       return true;
     }
@@ -304,6 +307,7 @@ class Run {
       if (past_a_limit()) return false;
       const Clock::time_point began = Clock::now();
       world_.run_until(std::min(t, world_.now() + slice_));
+      progress(false);
       const auto took = Clock::now() - began;
       if (took < std::chrono::milliseconds(10)) {
         slice_ = std::min<Time>(slice_ * 2, std::chrono::seconds(1));
@@ -1096,18 +1100,32 @@ ExpectationResult Run::check(const Expectation& x,
 }
 
 void Run::progress(bool final) {
-  if (!o_.progress) return;
+  if (!o_.progress && o_.progress_seconds <= 0) return;
   const auto now = Clock::now();
-  if (!final && now - last_progress_ < std::chrono::milliseconds(500)) return;
-  last_progress_ = now;
+  const bool line_due =
+      o_.progress_seconds > 0 &&
+      (final ||
+       std::chrono::duration<double>(now - last_progress_line_).count() >= o_.progress_seconds);
+  const bool terminal_due =
+      o_.progress && (final || now - last_progress_ >= std::chrono::milliseconds(500));
+  if (!line_due && !terminal_due) return;
   const double elapsed = std::chrono::duration<double>(now - wall_start_).count();
   const double t = secs(world_.now());
   const double total = secs(s_.duration);
   const double rate = elapsed > 0 ? static_cast<double>(world_.events_executed()) / elapsed : 0;
   const double eta = t > 0 ? elapsed * (total - t) / t : 0;
-  std::fprintf(stderr,
-               "\r%s: %.1f / %.0f s simulated, %.0f events/s, %.0f s elapsed, ETA %.0f s   %s",
-               s_.name.c_str(), t, total, rate, elapsed, eta, final ? "\n" : "");
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "%s: %.1f / %.0f s simulated, %.0f events/s, %.0f s elapsed, ETA %.0f s",
+                s_.name.c_str(), t, total, rate, elapsed, eta);
+  if (terminal_due) {
+    last_progress_ = now;
+    std::fprintf(stderr, "\r%s   %s", text, final ? "\n" : "");
+  }
+  if (line_due) {
+    last_progress_line_ = now;
+    std::fprintf(stderr, "%s, %.2f GB resident\n", text, static_cast<double>(rss_bytes()) / 1e9);
+  }
   std::fflush(stderr);
 }
 

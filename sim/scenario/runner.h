@@ -18,8 +18,12 @@ namespace loom::sim::scenario {
 struct RunOptions {
   // Where results go; empty: none are written (tests).
   std::string out_dir;
-  // A progress line on stderr (the caller decides: a terminal, not --quiet).
+  // A progress line on stderr (the caller decides: a terminal, not --quiet),
+  // rewritten in place twice a wall second.
   bool progress = false;
+  // Also (or instead) a whole progress line on stderr every so many wall
+  // seconds (0: none), for logs of long runs where stderr is a file.
+  double progress_seconds = 0;
   // Nodes whose underlay devices get pcaps in out_dir/pcap/.
   std::vector<size_t> pcap_nodes;
   // Engine log lines (null: warnings and errors to stderr, unless quiet).

@@ -157,6 +157,32 @@ TEST(ScenarioRun, AMemoryLimitStopsTheRunWithItsResults) {
   EXPECT_NE(render_summary(r).find("STOPPED by --max-memory-gb"), std::string::npos);
 }
 
+// --progress-seconds: whole lines on stderr for a log, the last one at the
+// end of the run; the results are those of a run without them.
+TEST(ScenarioRun, ProgressLinesForALogLeaveTheResultsAlone) {
+  const Scenario s = load_scenario(ci("mesh-formation.json"));
+  const RunResult plain = run_scenario(s, quiet());
+  RunOptions o = quiet();
+  o.progress_seconds = 1e-9;  // a line after every slice of the run
+  testing::internal::CaptureStderr();
+  const RunResult logged = run_scenario(s, o);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(logged.summary.dump(), plain.summary.dump());
+  const std::string total =
+      " / " + std::to_string(static_cast<int>(plain.summary["sim_seconds"].get<double>())) +
+      " s simulated";
+  size_t lines = 0;
+  for (size_t at = err.find(total); at != std::string::npos; at = err.find(total, at + 1)) ++lines;
+  EXPECT_GT(lines, 2u) << err;
+  EXPECT_EQ(err.find('\r'), std::string::npos) << "not a terminal's line";
+  const std::string last =
+      "mesh-formation: " +
+      std::to_string(static_cast<int>(plain.summary["sim_seconds"].get<double>())) + ".0" + total;
+  EXPECT_NE(err.rfind(last), std::string::npos)
+      << err.substr(err.size() > 400 ? err.size() - 400 : 0);
+  EXPECT_NE(err.find("GB resident\n"), std::string::npos);
+}
+
 TEST(ScenarioRun, PodsGetAddressesFromIpamAndPingOverTheOverlay) {
   const RunResult r = run_scenario(load_scenario(ci("sleeve-encrypted.json")), quiet());
   EXPECT_TRUE(r.ok()) << render_summary(r);
