@@ -48,6 +48,7 @@
 
 #include "sim/message_network.h"
 #include "sim/ns3_host.h"
+#include "sim/ns3_scheduler.h"
 #include "sim/pod_net_device.h"
 #include "sim/static_routes.h"
 #include "sim/underlay_routing.h"
@@ -443,6 +444,7 @@ World::World(WorldOptions options) {
   }
   g_world_alive = true;
   reset_ns3_globals();
+  use_heap_scheduler();
   ns3::RngSeedManager::SetSeed(1);
   ns3::RngSeedManager::SetRun(options.seed);
   // Pods' TCP (bulk_tcp): segments that fit the pod MTU. Hosts' streams set

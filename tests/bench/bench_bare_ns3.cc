@@ -42,6 +42,7 @@
 #include <ns3/string.h>
 #include <ns3/udp-socket-factory.h>
 
+#include "sim/ns3_scheduler.h"
 #include "sim/static_routes.h"
 
 namespace {
@@ -228,6 +229,7 @@ int main(int argc, char** argv) {
   }
 
   const auto start = std::chrono::steady_clock::now();
+  loom::sim::use_heap_scheduler();  // as sim::World does
   ns3::RngSeedManager::SetSeed(1);
   ns3::RngSeedManager::SetRun(o.seed);
 
