@@ -271,23 +271,28 @@ class Run {
   bool stopped_early_ = false;
   std::string stopped_by_;
   Clock::time_point rss_checked_{};
+  bool limits_set() const { return o_.max_wall_seconds > 0 || o_.max_rss_bytes > 0; }
   // True once a RunOptions limit is passed (then stays true). Looks at the
   // memory at most once a wall second.
   bool past_a_limit() {
     if (stopped_early_) return true;
-    if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0) return false;
+    if (!limits_set()) return false;
     const Clock::time_point now = Clock::now();
+    const char* reason = nullptr;  // as events.jsonl spells it
     if (o_.max_wall_seconds > 0 &&
         std::chrono::duration<double>(now - wall_start_).count() > o_.max_wall_seconds) {
       stopped_by_ = "--max-wall-seconds";
+      reason = "max_wall_seconds";
     } else if (o_.max_rss_bytes > 0 && now - rss_checked_ >= std::chrono::seconds(1)) {
       rss_checked_ = now;
-      if (rss_bytes() > o_.max_rss_bytes) stopped_by_ = "--max-memory-gb";
+      if (rss_bytes() > o_.max_rss_bytes) {
+        stopped_by_ = "--max-memory-gb";
+        reason = "max_memory_gb";
+      }
     }
-    if (stopped_by_.empty()) return false;
+    if (reason == nullptr) return false;
     stopped_early_ = true;
-    note({{"event", "stopped"},
-          {"reason", stopped_by_ == "--max-wall-seconds" ? "max_wall_seconds" : "max_memory_gb"}});
+    note({{"event", "stopped"}, {"reason", reason}});
     return true;
   }
   // Runs the world to t, looking at the limits and the progress lines
@@ -296,8 +301,7 @@ class Run {
   // minutes and gigabytes, one of a quiet scenario microseconds). False
   // when a limit stopped it first.
   bool run_to(Time t) {
-    if (o_.max_wall_seconds <= 0 && o_.max_rss_bytes == 0 && !o_.progress &&
-        o_.progress_seconds <= 0) {
+    if (!limits_set() && !o_.progress && o_.progress_seconds <= 0) {
       world_.run_until(t);
       return true;
     }
